@@ -1,0 +1,60 @@
+# gridgov — two commands: `make demo` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# PostgreSQL for the second test run (trust auth on this machine; see .ci/run).
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/gridgov
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-sqlite test-postgres venv lint typecheck bench messages clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing gridgov and its dependencies into $(VENV) …"
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+## Set up everything and run the product on SQLite: http://$(HOST):$(PORT)/
+demo: venv
+	$(BIN)/gridgov migrate --noinput
+	$(BIN)/gridgov seed-demo --scale small
+	$(BIN)/gridgov collectstatic --noinput -v 0
+	@echo ""
+	@echo "gridgov is running at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	@echo "Demo logins are listed above (password: see 'seed-demo' output). Ctrl-C stops."
+	$(BIN)/gridgov runserver $(HOST):$(PORT) --noreload
+
+## Run the whole suite on SQLite, then on PostgreSQL.
+test: venv test-sqlite test-postgres
+
+test-sqlite: venv
+	@echo "=== test suite on SQLite ==="
+	env -u DATABASE_URL $(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-postgres: venv
+	@echo "=== test suite on PostgreSQL ($(PG_TEST_URL)) ==="
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check gridgov bench
+	$(BIN)/ruff format --check gridgov bench
+
+typecheck: venv
+	$(BIN)/mypy gridgov
+
+## Every benchmark in bench/: one JSON line per figure.
+bench: venv
+	$(BIN)/python -m bench
+
+## Refresh and compile the translation catalogues (needs GNU gettext).
+messages: venv
+	cd gridgov && ../$(BIN)/gridgov makemessages -l zh_Hans -l en --no-obsolete
+	cd gridgov && ../$(BIN)/gridgov compilemessages
+
+clean:
+	rm -rf $(VENV) var/ .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,16 @@
+"""Shared model pieces."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    """Abstract base: ``created_at`` / ``updated_at`` (timezone-aware, stored in UTC)."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
