@@ -83,10 +83,18 @@ class Area(TimeStampedModel):
         indexes = [
             models.Index(fields=["level", "code"]),
             models.Index(fields=["min_lon", "max_lon", "min_lat", "max_lat"]),
+            # MAX(updated_at) is part of the locate index's change signature (see index.py).
+            models.Index(fields=["updated_at"]),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(level__in=AreaLevel.values), name="area_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_from__isnull=True)
+                | models.Q(valid_to__isnull=True)
+                | models.Q(valid_to__gt=models.F("valid_from")),
+                name="area_valid_to_after_valid_from",
             ),
         ]
 
@@ -96,3 +104,21 @@ class Area(TimeStampedModel):
     @property
     def depth(self) -> int:
         return LEVEL_DEPTH[self.level]
+
+
+class AreaTreeVersion(models.Model):
+    """One row whose ``version`` every area service bumps in the same transaction.
+
+    The point → area index of each process (web server, worker, CLI) compares it, with the
+    area count and latest ``updated_at``, to the values it was built from, and rebuilds when
+    they differ: a cheap cross-process change signal (see ``docs/areas.md``).
+    """
+
+    version = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("area tree version")
+        verbose_name_plural = _("area tree versions")
+
+    def __str__(self) -> str:
+        return str(self.version)

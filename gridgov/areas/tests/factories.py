@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from gridgov.areas.models import CODE_LENGTH, Area, AreaLevel
@@ -92,3 +94,15 @@ def make_street_tree() -> dict[str, Area]:
                 boundary=square(lon, 30.0, 0.005),
             )
     return tree
+
+
+def feature(geometry: dict[str, Any] | None, **properties: Any) -> dict[str, Any]:
+    """A GeoJSON Feature with these properties."""
+    return {"type": "Feature", "properties": properties, "geometry": geometry}
+
+
+def write_feature_collection(path: Path, features: list[dict[str, Any]], **extra: Any) -> Path:
+    """Write a GeoJSON FeatureCollection of ``features`` to ``path``; return the path."""
+    collection = {"type": "FeatureCollection", "features": features, **extra}
+    path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    return path
