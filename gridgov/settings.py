@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "gridgov.areas",
     "gridgov.people",
     "gridgov.catalog",
+    "gridgov.demo",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,7 @@ USE_TZ = True
 # --- Static files -----------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -151,11 +153,24 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "audit_file": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": env.str("GRIDGOV_AUDIT_LOG", default=str(VAR_DIR / "audit.log")),
+            "formatter": "plain",
+            "encoding": "utf-8",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
     "loggers": {
-        # Reads of unmasked personal data; also stored as PersonalDataAccess rows.
-        "gridgov.audit": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The audit trail (grants, reveals of unmasked personal data, refusals): a file of
+        # its own, beside the PersonalDataAccess rows; echoed to the console when DEBUG.
+        "gridgov.audit": {
+            "handlers": ["audit_file", "console"] if DEBUG else ["audit_file"],
+            "level": "INFO",
+            "propagate": False,
+        },
     },
 }
 

@@ -22,6 +22,8 @@ from gridgov.areas.services import (
     area_validate,
 )
 from gridgov.core.errors import GridgovError
+from gridgov.people.admin_access import ScopedAdmin
+from gridgov.people.choices import Role
 
 
 class ValidityFilter(admin.SimpleListFilter):
@@ -90,7 +92,12 @@ class AreaForm(forms.ModelForm):
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(ScopedAdmin):
+    """Areas, scoped like every other admin: each staff member sees the areas inside their
+    own; the command centre edits inside its street; only superusers delete."""
+
+    area_field = ""  # the row is the area itself
+    write_roles = frozenset({Role.COMMAND_CENTRE})
     form = AreaForm
     list_display = ["code", "name", "level", "parent", "ref", "valid_from", "valid_to"]
     list_filter = ["level", ValidityFilter]
@@ -114,6 +121,11 @@ class AreaAdmin(admin.ModelAdmin):
         ),
         (None, {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):
+        if db_field.name == "parent":
+            kwargs["queryset"] = self.writable_areas(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Area | None = None) -> list[str]:
         # Code, level and parent are the area's identity: a redrawn grid gets a new code.

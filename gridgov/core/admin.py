@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.core import services
 from gridgov.core.models import CalendarDay, CalendarSource, CalendarYear
+from gridgov.people.admin_access import ReferenceDataAdmin
 
 
 class YearListFilter(admin.SimpleListFilter):
@@ -36,7 +37,7 @@ class YearListFilter(admin.SimpleListFilter):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ReferenceDataAdmin):
     list_display = ("date", "weekday", "is_working_day", "name", "source", "updated_at")
     list_filter = (YearListFilter, "is_working_day", "source")
     search_fields = ("name", "date")
@@ -67,7 +68,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(ReferenceDataAdmin):
     list_display = ("year", "source", "day_count", "note", "updated_at")
     list_filter = ("source",)
     search_fields = ("year", "note")

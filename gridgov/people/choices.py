@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -28,7 +29,7 @@ class ResidentTag(models.TextChoices):
     ELDERLY_RED = "elderly_red", _("Elderly, red tier (daily call)")
     LIVING_ALONE = "living_alone", _("Elderly living alone")
     EMPTY_NEST = "empty_nest", _("Empty-nest elderly")
-    DISABLED = "disabled", _("Disabled")
+    DISABLED = "disabled", pgettext_lazy("resident tag", "Disabled")
     MENTAL_DISORDER_STABLE = "mental_disorder_stable", _("Severe mental disorder, stable")
     MENTAL_DISORDER_UNSTABLE = "mental_disorder_unstable", _("Severe mental disorder, unstable")
     COMMUNITY_CORRECTION = "community_correction", _("Under community correction")
@@ -60,3 +61,18 @@ class PlaceKind(models.TextChoices):
     HAZARDOUS_BUILDING = "hazardous_building", _("Hazardous building")
     MARKET = "market", _("Market")
     CONSTRUCTION_SITE = "construction_site", _("Construction site")
+
+
+class Sex(models.TextChoices):
+    """Sex as recorded on the resident identity card (GB/T 2261.1: 1 male, 2 female)."""
+
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class PersonalDataSubject(models.TextChoices):
+    """Kinds of record that carry personal data (see ``gridgov.people.masking``)."""
+
+    RESIDENT = "resident", _("Resident")
+    HOUSEHOLD = "household", _("Household")
+    PLACE = "place", _("Place")
