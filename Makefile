@@ -51,10 +51,17 @@ typecheck: venv
 bench: venv
 	$(BIN)/python -m bench
 
-## Refresh and compile the translation catalogues (needs GNU gettext).
+## Refresh and compile the translation catalogues (needs GNU gettext). Each app keeps its
+## own catalogue in <app>/locale; gridgov/locale holds the project-level strings.
+APP_LOCALES = $(wildcard gridgov/*/locale)
 messages: venv
-	cd gridgov && ../$(BIN)/gridgov makemessages -l zh_Hans -l en --no-obsolete
-	cd gridgov && ../$(BIN)/gridgov compilemessages
+	@for dir in $(APP_LOCALES); do \
+	  app=$$(dirname $$dir); echo "makemessages: $$app"; \
+	  (cd $$app && $(CURDIR)/$(BIN)/gridgov makemessages -l zh_Hans --no-obsolete -v 0) || exit 1; \
+	done
+	cd gridgov && $(CURDIR)/$(BIN)/gridgov makemessages -l zh_Hans --no-obsolete -v 0 \
+	  $(foreach dir,$(APP_LOCALES),-i '$(notdir $(patsubst %/locale,%,$(dir)))/*') -i 'tests/*'
+	cd gridgov && $(CURDIR)/$(BIN)/gridgov compilemessages -v 0
 
 clean:
 	rm -rf $(VENV) var/ .pytest_cache .mypy_cache .ruff_cache

@@ -176,6 +176,4 @@ LOGGING = {
 
 # --- gridgov ----------------------------------------------------------------------------
 # Working hours for the ``work_hour`` time-limit unit (HH:MM, local time).
-GRIDGOV_WORKING_HOURS = env.list(
-    "GRIDGOV_WORKING_HOURS", default=["08:30-12:00", "13:30-17:30"]
-)
+GRIDGOV_WORKING_HOURS = env.list("GRIDGOV_WORKING_HOURS", default=["08:30-12:00", "13:30-17:30"])

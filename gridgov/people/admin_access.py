@@ -83,9 +83,9 @@ class ScopedAdmin(admin.ModelAdmin):
         return form
 
 
-class ReferenceDataAdmin(admin.ModelAdmin):
-    """A ModelAdmin for street-wide reference data: read by every staff member with a role,
-    changed by superusers and holders of ``change_roles``."""
+class ReferenceDataPermissions:
+    """Permissions of street-wide reference data, for a ModelAdmin or an inline: read by
+    every staff member with a role, changed by superusers and holders of ``change_roles``."""
 
     change_roles: frozenset[str] = frozenset({Role.COMMAND_CENTRE})
 
@@ -106,3 +106,7 @@ class ReferenceDataAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._may_change(request)
+
+
+class ReferenceDataAdmin(ReferenceDataPermissions, admin.ModelAdmin):
+    """A ModelAdmin for street-wide reference data (see ``ReferenceDataPermissions``)."""
