@@ -27,7 +27,7 @@ from gridgov.catalog.services import catalog_import_default
 from gridgov.demo import geometry
 from gridgov.people import fakes
 from gridgov.people.choices import PlaceKind, ResidentTag, Role
-from gridgov.people.models import Department, Household, Place
+from gridgov.people.models import Department, Household, Place, Resident
 from gridgov.people.services import (
     department_create,
     household_create,
@@ -330,6 +330,8 @@ def _seed_households(spec: Scale, seed: int, grids: list[Area], report: SeedRepo
     kinds, weights = zip(*HOUSEHOLD_KINDS, strict=True)
     micro_grids = Area.objects.filter(parent__in=grids).order_by("code")
     existing = set(Household.objects.filter(ref__startswith="demo-").values_list("ref", flat=True))
+    # Fake ID numbers can collide (same birth date and sequence); redraw until unique.
+    used_ids = set(Resident.objects.exclude(national_id="").values_list("national_id", flat=True))
     for micro in micro_grids:
         polygon = shape(micro.boundary)
         compound = f"{micro.parent.parent.name[:-2]}{micro.parent.code[-1]}区"  # type: ignore[union-attr]
@@ -350,17 +352,24 @@ def _seed_households(spec: Scale, seed: int, grids: list[Area], report: SeedRepo
             )
             report.count("households")
             kind = rng.choices(kinds, weights)[0]
-            for resident in _household_members(rng, kind, today):
+            for resident in _household_members(rng, kind, today, used_ids):
                 resident_create(actor=None, household=household, **resident)
                 report.count("residents")
 
 
-def _household_members(rng: random.Random, kind: str, today: dt.date) -> list[dict[str, Any]]:
-    """Residents of one household: ages and key-group tags for its kind."""
+def _household_members(
+    rng: random.Random, kind: str, today: dt.date, used_ids: set[str]
+) -> list[dict[str, Any]]:
+    """Residents of one household: ages and key-group tags for its kind. ``used_ids``: the
+    national ID numbers already taken; the new ones are added to it."""
 
     def person(min_age: int, max_age: int, tags: list[str]) -> dict[str, Any]:
         birth = fakes.fake_birth_date(rng, today=today, min_age=min_age, max_age=max_age)
         sex = fakes.fake_sex(rng)
+        national_id = fakes.fake_national_id(rng, birth_date=birth, sex=sex)
+        while national_id in used_ids:
+            national_id = fakes.fake_national_id(rng, birth_date=birth, sex=sex)
+        used_ids.add(national_id)
         age = (today - birth).days // 365
         tags = list(tags)
         if age >= 60:
@@ -371,7 +380,7 @@ def _household_members(rng: random.Random, kind: str, today: dt.date) -> list[di
             tags.append(ResidentTag.LOW_INCOME)
         return {
             "name": fakes.fake_name(rng),
-            "national_id": fakes.fake_national_id(rng, birth_date=birth, sex=sex),
+            "national_id": national_id,
             "phone": fakes.fake_mobile(rng),
             "sex": sex,
             "tags": sorted(set(tags)),

@@ -86,3 +86,17 @@ def test_every_department_the_catalogue_routes_to_exists() -> None:
     )
     assert routed
     assert routed <= set(Department.objects.values_list("code", flat=True))
+
+
+def test_it_redraws_a_national_id_that_is_already_taken() -> None:
+    import datetime as dt
+    import random
+
+    from gridgov.demo.seed import _household_members
+
+    today = dt.date(2026, 11, 29)
+    first = _household_members(random.Random(7), "young_single", today, set())[0]["national_id"]
+    used = {first}
+    again = _household_members(random.Random(7), "young_single", today, used)[0]["national_id"]
+    assert again != first
+    assert used == {first, again}
