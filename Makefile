@@ -29,8 +29,8 @@ demo: venv
 	@echo "Demo logins are listed above (password: see 'seed-demo' output). Ctrl-C stops."
 	$(BIN)/gridgov runserver $(HOST):$(PORT) --noreload
 
-## Run the whole suite on SQLite, then on PostgreSQL.
-test: venv test-sqlite test-postgres
+## Lint and type-check, then run the whole suite on SQLite, then on PostgreSQL.
+test: venv lint typecheck test-sqlite test-postgres
 
 test-sqlite: venv
 	@echo "=== test suite on SQLite ==="

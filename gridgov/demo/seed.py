@@ -331,7 +331,11 @@ def _seed_households(spec: Scale, seed: int, grids: list[Area], report: SeedRepo
     micro_grids = Area.objects.filter(parent__in=grids).order_by("code")
     existing = set(Household.objects.filter(ref__startswith="demo-").values_list("ref", flat=True))
     # Fake ID numbers can collide (same birth date and sequence); redraw until unique.
-    used_ids = set(Resident.objects.exclude(national_id="").values_list("national_id", flat=True))
+    used_ids = {
+        national_id
+        for national_id in Resident.objects.values_list("national_id", flat=True)
+        if national_id
+    }
     for micro in micro_grids:
         polygon = shape(micro.boundary)
         compound = f"{micro.parent.parent.name[:-2]}{micro.parent.code[-1]}区"  # type: ignore[union-attr]
