@@ -349,8 +349,35 @@ class ResidentInline(admin.TabularInline):
         return masking.mask_phone(obj.phone)
 
 
+class DwellingAdmin(PersonalDataAdmin):
+    """Households and places: they sit in a grid or micro-grid, found from their location;
+    saves go through ``create`` / ``update`` (the app's services)."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):
+        if db_field.name == "area":
+            kwargs["queryset"] = self.writable_areas(request).filter(level__in=DWELLING_LEVELS)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def create(self, request: HttpRequest, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def update(self, request: HttpRequest, obj: Any, changed: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = {f: form.cleaned_data.get(f) for f in self.edit_fields if f in form.fields}
+        if change:
+            changed = {f: data[f] for f in form.changed_data if f in data}
+            if {"lon", "lat", "area"} & changed.keys():  # a move: the location decides
+                changed.update(lon=data["lon"], lat=data["lat"], area=data["area"])
+            saved = self.update(request, obj, changed)
+        else:
+            saved = self.create(request, data)
+        obj.pk, obj.area = saved.pk, saved.area
+
+
 @admin.register(Household)
-class HouseholdAdmin(PersonalDataAdmin):
+class HouseholdAdmin(DwellingAdmin):
     form = HouseholdForm
     subject_kind = PersonalDataSubject.HOUSEHOLD
     edit_fields = ("address", "lon", "lat", "area", "phone", "away_until", "ref")
@@ -387,24 +414,14 @@ class HouseholdAdmin(PersonalDataAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).annotate(resident_count=Count("residents"))
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):
-        if db_field.name == "area":
-            kwargs["queryset"] = self.writable_areas(request).filter(level__in=DWELLING_LEVELS)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def create(self, request: HttpRequest, data: dict[str, Any]) -> Household:
+        data["phone"] = data.get("phone") or ""
+        data["ref"] = data.get("ref") or ""
+        return services.household_create(actor=request.user, **data)
 
-    def save_model(self, request: HttpRequest, obj: Household, form: Any, change: bool) -> None:
-        data = {f: form.cleaned_data.get(f) for f in self.edit_fields if f in form.fields}
-        if change:
-            current = Household.objects.select_related("area").get(pk=obj.pk)
-            changed = {f: data[f] for f in form.changed_data if f in data}
-            if "lon" in changed or "lat" in changed or "area" in changed:
-                changed.update(lon=data["lon"], lat=data["lat"], area=data["area"])
-            saved = services.household_update(actor=request.user, household=current, data=changed)
-        else:
-            data["phone"] = data.get("phone") or ""
-            data["ref"] = data.get("ref") or ""
-            saved = services.household_create(actor=request.user, **data)
-        obj.pk, obj.area = saved.pk, saved.area
+    def update(self, request: HttpRequest, obj: Household, changed: dict[str, Any]) -> Household:
+        current = Household.objects.select_related("area").get(pk=obj.pk)
+        return services.household_update(actor=request.user, household=current, data=changed)
 
 
 # --- residents ----------------------------------------------------------------------------
@@ -587,7 +604,7 @@ class PlaceForm(DwellingForm):
 
 
 @admin.register(Place)
-class PlaceAdmin(PersonalDataAdmin):
+class PlaceAdmin(DwellingAdmin):
     form = PlaceForm
     subject_kind = PersonalDataSubject.PLACE
     edit_fields = ("kind", "name", "address", "lon", "lat", "area", "contact_phone", "ref")
@@ -614,24 +631,14 @@ class PlaceAdmin(PersonalDataAdmin):
     def masked_contact_phone(self, obj: Place) -> str:
         return masking.mask_phone(obj.contact_phone)
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):
-        if db_field.name == "area":
-            kwargs["queryset"] = self.writable_areas(request).filter(level__in=DWELLING_LEVELS)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def create(self, request: HttpRequest, data: dict[str, Any]) -> Place:
+        for key in ("address", "contact_phone", "ref"):
+            data[key] = data.get(key) or ""
+        return services.place_create(actor=request.user, **data)
 
-    def save_model(self, request: HttpRequest, obj: Place, form: Any, change: bool) -> None:
-        data = {f: form.cleaned_data.get(f) for f in self.edit_fields if f in form.fields}
-        if change:
-            current = Place.objects.select_related("area").get(pk=obj.pk)
-            changed = {f: data[f] for f in form.changed_data if f in data}
-            if "lon" in changed or "lat" in changed or "area" in changed:
-                changed.update(lon=data["lon"], lat=data["lat"], area=data["area"])
-            saved = services.place_update(actor=request.user, place=current, data=changed)
-        else:
-            for key in ("address", "contact_phone", "ref"):
-                data[key] = data.get(key) or ""
-            saved = services.place_create(actor=request.user, **data)
-        obj.pk, obj.area = saved.pk, saved.area
+    def update(self, request: HttpRequest, obj: Place, changed: dict[str, Any]) -> Place:
+        current = Place.objects.select_related("area").get(pk=obj.pk)
+        return services.place_update(actor=request.user, place=current, data=changed)
 
 
 # --- tags ---------------------------------------------------------------------------------
