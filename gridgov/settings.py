@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "gridgov.areas",
     "gridgov.people",
     "gridgov.catalog",
+    "gridgov.tasks",
     "gridgov.demo",
 ]
 
