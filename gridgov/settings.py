@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "gridgov.people",
     "gridgov.catalog",
     "gridgov.tasks",
+    "gridgov.notifications",
+    "gridgov.campaigns",
+    "gridgov.api",
     "gridgov.demo",
 ]
 
