@@ -74,6 +74,7 @@ class AreaForm(forms.ModelForm):
                     name=data.get("name") or "",
                     level=data.get("level") or "",
                     parent=data.get("parent"),
+                    boundary=boundary,
                     ref=data.get("ref") or "",
                     valid_from=data.get("valid_from"),
                     valid_to=data.get("valid_to"),
@@ -81,6 +82,7 @@ class AreaForm(forms.ModelForm):
             else:
                 area_update_validate(
                     area=Area.objects.get(pk=self.instance.pk),
+                    boundary=boundary,
                     name=data.get("name") or "",
                     ref=data.get("ref") or "",
                     valid_from=data.get("valid_from"),

@@ -136,6 +136,31 @@ def _bbox_fields(clean: CleanBoundary | None) -> dict[str, float | None]:
     return dict(clean.bbox)
 
 
+#: Share of a child's area that may lie outside its parent (digitising slivers along shared
+#: edges); more than this and the child is refused as drawn in the wrong place.
+OUTSIDE_PARENT_TOLERANCE = 0.01
+
+
+def _within_parent_check(clean: CleanBoundary | None, parent: Area | None, code: str) -> None:
+    """Refuse a boundary that lies (more than a sliver) outside its parent's boundary.
+
+    Without this, a micro-grid drawn inside another grid would make ``area_locate`` answer
+    with the wrong parent path. Skipped when either side has no boundary.
+    """
+    if clean is None or parent is None or not parent.boundary:
+        return
+    from shapely.geometry import shape
+
+    child = clean.geometry
+    outside = child.difference(shape(parent.boundary)).area
+    if child.area > 0 and outside / child.area > OUTSIDE_PARENT_TOLERANCE:
+        raise ValidationFailed(
+            _("%(code)s lies %(share).0f%% outside its parent %(parent)s")
+            % {"code": code, "share": 100 * outside / child.area, "parent": parent},
+            code="outside_parent",
+        )
+
+
 def area_validate(
     *,
     code: str,
@@ -156,6 +181,7 @@ def area_validate(
     _text_check(name=name, ref=ref, code=code)
     _validity_check(valid_from, valid_to)
     clean = _clean_or_none(boundary)
+    _within_parent_check(clean, parent, code)
     existing = Area.objects.filter(code=code).first()
     if existing is not None:
         raise ValidationFailed(
@@ -237,7 +263,11 @@ def area_update_validate(
         area.valid_from if valid_from is UNSET else valid_from,
         area.valid_to if valid_to is UNSET else valid_to,
     )
-    return None if boundary is UNSET else _clean_or_none(boundary)
+    if boundary is UNSET:
+        return None
+    clean = _clean_or_none(boundary)
+    _within_parent_check(clean, area.parent, area.code)
+    return clean
 
 
 @transaction.atomic
@@ -539,6 +569,7 @@ def area_import_features(
                 )
             if code is not None:
                 area_code_validate(code=code, level=level, parent=parent)
+            _within_parent_check(clean, parent, code or label)
             ref = _property_text(properties, ref_property)
             name = _property_text(properties, name_key)
             parent_code = _property_text(properties, "parent_code")

@@ -607,13 +607,29 @@ def form_fields_normalise(value: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- YAML -------------------------------------------------------------------------------
 
 
-def catalog_parse_yaml(text: str) -> Any:
-    """Parse a catalogue file's text with ``yaml.safe_load``.
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (plain YAML keeps the
+    last silently, which would drop an official's first value without a word)."""
 
-    Raises ``ValueError`` naming the line and column of malformed YAML.
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def catalog_parse_yaml(text: str) -> Any:
+    """Parse a catalogue file's text (YAML, safe subset, no key twice in a mapping).
+
+    Raises ``ValueError`` naming the line and column of malformed YAML or a duplicate key.
     """
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = (

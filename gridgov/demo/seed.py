@@ -114,15 +114,16 @@ def seed_demo(
     report = SeedReport()
     with transaction.atomic():
         say("areas")
-        street, grids = _seed_areas(spec, seed, report)
+        # Only the demo's own areas are filled: areas a user added to the street stay empty.
+        street, grids, micro_grids = _seed_areas(spec, seed, report)
         say("catalogue")
         summary = catalog_import_default()
         report.count("task types", summary.task_types.created)
         report.count("task rules", summary.rules.created)
         say("staff")
-        _seed_staff(spec, seed, street, grids, report)
+        _seed_staff(spec, seed, street, grids, micro_grids, report)
         say("households and residents")
-        _seed_households(spec, seed, grids, report)
+        _seed_households(spec, seed, micro_grids, report)
         say("places")
         _seed_places(seed, street, grids, report)
     return report
@@ -147,7 +148,7 @@ def _get_or_create_area(
     )
 
 
-def _seed_areas(spec: Scale, seed: int, report: SeedReport) -> tuple[Area, list[Area]]:
+def _seed_areas(spec: Scale, seed: int, report: SeedReport) -> tuple[Area, list[Area], list[Area]]:
     rng = random.Random(f"{seed}:areas")
     west, south, east, north = OUTLINE
     cols, rows = spec.community_cols * spec.grid_cols, spec.community_rows * spec.grid_rows
@@ -166,6 +167,7 @@ def _seed_areas(spec: Scale, seed: int, report: SeedReport) -> tuple[Area, list[
     # Micro-grids per grid: spread evenly, the first grids taking one more.
     base, extra = divmod(spec.micro_grids, spec.grids)
     grids: list[Area] = []
+    micro_grids: list[Area] = []
     index = 0
     # Communities and grids are numbered north→south, then west→east (CJ/T 349 practice).
     for crow in range(spec.community_rows):
@@ -198,7 +200,7 @@ def _seed_areas(spec: Scale, seed: int, report: SeedReport) -> tuple[Area, list[
                 n_micro = max(1, base + (1 if index < extra else 0))
                 index += 1
                 for mnum, strip in enumerate(geometry.strips(cell, n_micro), start=1):
-                    _get_or_create_area(
+                    micro = _get_or_create_area(
                         report,
                         code=f"{grid.code}{mnum:03d}",
                         name=f"{grid.name}{mnum}号微网格",
@@ -206,7 +208,14 @@ def _seed_areas(spec: Scale, seed: int, report: SeedReport) -> tuple[Area, list[
                         parent=grid,
                         poly=strip,
                     )
-    return street, grids
+                    micro_grids.append(micro)
+    return street, grids, micro_grids
+
+
+def _communities_of(grids: list[Area]) -> list[Area]:
+    """The communities of ``grids``, ordered by code."""
+    by_code = {grid.parent.code: grid.parent for grid in grids if grid.parent is not None}
+    return [by_code[code] for code in sorted(by_code)]
 
 
 # --- staff ------------------------------------------------------------------------------
@@ -236,11 +245,16 @@ def _grant(report: SeedReport, user: Any, area: Area, role: str, **kwargs: Any) 
 
 
 def _seed_staff(
-    spec: Scale, seed: int, street: Area, grids: list[Area], report: SeedReport
+    spec: Scale,
+    seed: int,
+    street: Area,
+    grids: list[Area],
+    micro_grids: list[Area],
+    report: SeedReport,
 ) -> None:
     rng = random.Random(f"{seed}:staff")
     password_hash = make_password(DEMO_PASSWORD)  # hashed once: Argon2 is slow on purpose
-    communities = list(Area.objects.filter(parent=street).order_by("code"))
+    communities = _communities_of(grids)
     first_community, first_grid = communities[0], grids[0]
 
     admin = get_user_model().objects.filter(username="admin").first()
@@ -271,11 +285,6 @@ def _seed_staff(
         _grant(report, user, community, Role.GRID_LEADER)
 
     # In-service party members, placed into micro-grids round-robin.
-    micro_grids = list(
-        Area.objects.filter(level=AreaLevel.MICRO_GRID, code__startswith=street.code).order_by(
-            "code"
-        )
-    )
     for i in range(spec.party_members):
         user = _user(report, f"pm{i + 1:04d}", fakes.fake_name(rng), password_hash)
         _grant(report, user, micro_grids[i % len(micro_grids)], Role.PARTY_MEMBER)
@@ -323,12 +332,11 @@ def _random_point(rng: random.Random, polygon: Polygon) -> tuple[float, float]:
             return lon, lat
 
 
-def _seed_households(spec: Scale, seed: int, grids: list[Area], report: SeedReport) -> None:
+def _seed_households(spec: Scale, seed: int, micro_grids: list[Area], report: SeedReport) -> None:
     from shapely.geometry import shape
 
     today = timezone.localdate()
     kinds, weights = zip(*HOUSEHOLD_KINDS, strict=True)
-    micro_grids = Area.objects.filter(parent__in=grids).order_by("code")
     existing = set(Household.objects.filter(ref__startswith="demo-").values_list("ref", flat=True))
     # Fake ID numbers can collide (same birth date and sequence); redraw until unique.
     used_ids = {
@@ -442,8 +450,8 @@ def _seed_places(seed: int, street: Area, grids: list[Area], report: SeedReport)
                 todo.append(
                     (f"demo-{grid.code}-{kind}-{n}", kind, pattern.format(grid=short, n=n), grid)
                 )
-    for community in Area.objects.filter(parent=street).order_by("code"):
-        first_grid = community.children.order_by("code")[0]
+    for community in _communities_of(grids):
+        first_grid = min((g for g in grids if g.parent == community), key=lambda g: g.code)
         for kind, count, pattern in PLACES_PER_COMMUNITY:
             for n in range(1, count + 1):
                 name = pattern.format(community=community.name[:-2])

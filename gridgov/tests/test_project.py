@@ -83,3 +83,25 @@ def test_every_compiled_catalogue_matches_its_source() -> None:
         source = {e.msgid: e.msgstr for e in polib.pofile(str(path)) if e.translated()}
         compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo_path)) if e.msgid}
         assert compiled == source, f"{mo_path} is stale: run `make messages`"
+
+
+def test_it_reports_its_own_version() -> None:
+    from gridgov import __version__
+
+    result = _run(sys.executable, "-m", "gridgov", "--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"gridgov {__version__} (Django 5.2")
+
+
+def test_a_closed_pipe_is_not_a_traceback() -> None:
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "gridgov", "help"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None
+    reader.stdout.read(10)
+    reader.stdout.close()  # like `| head`
+    _, err = reader.communicate()
+    assert b"Traceback" not in err

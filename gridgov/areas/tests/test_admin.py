@@ -61,13 +61,31 @@ def test_adding_an_area_goes_through_the_service(
             code="330106004001003",
             name="新网格",
             parent=tree["c1"].pk,
-            boundary=json.dumps(square(120.05, 30.05, 0.01)),
+            boundary=json.dumps(square(120.0055, 30.0055, 0.004)),
         ),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     grid = Area.objects.get(code="330106004001003")
-    assert (grid.min_lon, grid.max_lat) == pytest.approx((120.05, 30.06))
-    assert area_locate(120.055, 30.055) == grid
+    assert (grid.min_lon, grid.max_lat) == pytest.approx((120.0055, 30.0095))
+    # Inside the old grid too: of two grids, the smaller polygon wins.
+    assert area_locate(120.007, 30.007) == grid
+
+
+def test_an_area_drawn_outside_its_parent_is_refused(
+    admin_client: Client, tree: dict[str, Area]
+) -> None:
+    response = admin_client.post(
+        reverse("admin:areas_area_add"),
+        form_data(
+            code="330106004001003",
+            name="画错的网格",
+            parent=tree["c1"].pk,
+            boundary=json.dumps(square(120.05, 30.05, 0.01)),
+        ),
+    )
+    assert response.status_code == 200
+    assert "outside its parent" in str(response.context["adminform"].form.errors)
+    assert not Area.objects.filter(code="330106004001003").exists()
 
 
 @pytest.mark.parametrize(
@@ -111,20 +129,35 @@ def test_changing_the_boundary_updates_the_box_and_the_index(
     admin_client: Client, tree: dict[str, Area]
 ) -> None:
     grid = tree["g12"]
-    assert area_locate(120.015, 30.025) is None
+    assert area_locate(120.019, 30.009) == grid
     response = admin_client.post(
         reverse("admin:areas_area_change", args=[grid.pk]),
         form_data(
             name="网格1-2 (redrawn)",
             ref="R12",
-            boundary=json.dumps(square(120.01, 30.02, 0.01)),
+            boundary=json.dumps(square(120.012, 30.002, 0.006)),
         ),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     grid.refresh_from_db()
     assert (grid.name, grid.ref, grid.code) == ("网格1-2 (redrawn)", "R12", "330106004001002")
-    assert (grid.min_lat, grid.max_lat) == pytest.approx((30.02, 30.03))
-    assert area_locate(120.015, 30.025) == grid
+    assert (grid.min_lat, grid.max_lat) == pytest.approx((30.002, 30.008))
+    assert area_locate(120.016, 30.006) == grid
+    assert area_locate(120.019, 30.009) == tree["c1"]  # no longer inside the shrunk grid
+
+
+def test_a_redraw_outside_the_parent_is_refused(
+    admin_client: Client, tree: dict[str, Area]
+) -> None:
+    grid = tree["g12"]
+    response = admin_client.post(
+        reverse("admin:areas_area_change", args=[grid.pk]),
+        form_data(name=grid.name, boundary=json.dumps(square(120.01, 30.02, 0.01))),
+    )
+    assert response.status_code == 200
+    assert "outside its parent" in str(response.context["adminform"].form.errors)
+    grid.refresh_from_db()
+    assert grid.min_lat == pytest.approx(30.0)
 
 
 def test_deleting_an_area_with_children_is_refused(

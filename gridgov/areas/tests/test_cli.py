@@ -127,3 +127,30 @@ def test_locate_csv_names_a_missing_column(tree: dict[str, Area], tmp_path: Path
     source = write_csv(tmp_path / "a.csv", "lng,lat\n120.025,30.008\n", bom=False)
     with pytest.raises(CommandError, match=r"column\(s\) lon not in .* its columns are: lng, lat"):
         locate(csv=str(source), lon_column="lon", lat_column="lat", out=str(tmp_path / "o.csv"))
+
+
+@pytest.mark.django_db
+def test_locate_csv_never_overwrites_its_input(tmp_path: Path) -> None:
+    source = tmp_path / "same.csv"
+    source.write_text("lon,lat\n120.005,30.005\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="--out"):
+        call_command(
+            "locate", "--csv", str(source), "--lon-column", "lon", "--lat-column", "lat",
+            "--out", str(source),
+        )  # fmt: skip
+    assert source.read_text(encoding="utf-8") == "lon,lat\n120.005,30.005\n"
+
+
+@pytest.mark.django_db
+def test_a_failed_locate_csv_leaves_an_existing_output_untouched(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("lon,lat\n120.005,30.005\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    out.write_text("precious\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="X"):
+        call_command(
+            "locate", "--csv", str(source), "--lon-column", "X", "--lat-column", "lat",
+            "--out", str(out),
+        )  # fmt: skip
+    assert out.read_text(encoding="utf-8") == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]

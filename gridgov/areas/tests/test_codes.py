@@ -122,11 +122,11 @@ def test_create_computes_the_bounding_box_from_the_boundary(tree: dict[str, Area
         name="新网格",
         level=AreaLevel.GRID,
         parent=tree["c1"],
-        boundary=square(120.1, 30.2, 0.05),
+        boundary=square(120.001, 30.002, 0.005),
     )
     grid.refresh_from_db()
-    assert (grid.min_lon, grid.min_lat) == pytest.approx((120.1, 30.2))
-    assert (grid.max_lon, grid.max_lat) == pytest.approx((120.15, 30.25))
+    assert (grid.min_lon, grid.min_lat) == pytest.approx((120.001, 30.002))
+    assert (grid.max_lon, grid.max_lat) == pytest.approx((120.006, 30.007))
 
 
 def test_create_refuses_valid_to_not_after_valid_from(tree: dict[str, Area]) -> None:

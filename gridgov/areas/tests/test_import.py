@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from shapely.geometry import shape
 
 from gridgov.areas.models import Area, AreaLevel
+from gridgov.areas.services import area_update
 from gridgov.areas.tests.factories import (
     feature,
     make_street_tree,
@@ -34,7 +35,12 @@ BOW_TIE = {
 
 @pytest.fixture
 def tree() -> dict[str, Area]:
-    return make_street_tree()
+    """The street tree with boundary-less communities, so that features may be drawn
+    anywhere (children must otherwise lie inside their parent's boundary)."""
+    tree = make_street_tree()
+    for key in ("c1", "c2"):
+        tree[key] = area_update(area=tree[key], boundary=None)
+    return tree
 
 
 def run_import(path: Path, **options: Any) -> tuple[str, str]:

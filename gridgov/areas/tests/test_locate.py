@@ -120,9 +120,11 @@ def test_the_index_sees_a_new_area_after_a_first_locate(tree: dict[str, Area]) -
 
 
 def test_the_index_sees_a_changed_boundary(tree: dict[str, Area]) -> None:
-    assert area_locate(120.015, 30.015) is None
-    area_update(area=tree["g12"], boundary=square(120.01, 30.0, 0.02))
-    assert area_locate(120.015, 30.015) == tree["g12"]
+    assert area_locate(120.003, 30.007) == tree["g11"]
+    # Grid 1-2 grows over the north half of grid 1-1 (still inside community 1): of two
+    # grids the smaller wins, so the point stays in 1-1 until 1-2 is the smaller one.
+    area_update(area=tree["g12"], boundary=square(120.002, 30.006, 0.004))
+    assert area_locate(120.003, 30.007) == tree["g12"]
     area_update(area=tree["g12"], boundary=None)
     assert area_locate(120.018, 30.008) == tree["c1"]
 

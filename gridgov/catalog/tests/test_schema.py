@@ -106,3 +106,10 @@ def test_it_accepts_well_formed_form_fields() -> None:
 def test_it_refuses_bad_form_fields_with_a_reason(fields: object, reason: str) -> None:
     problems = form_fields_problems(fields)
     assert any(reason in p for p in problems), problems
+
+
+def test_a_key_given_twice_is_refused_not_silently_overwritten() -> None:
+    from gridgov.catalog.schema import catalog_parse_yaml
+
+    with pytest.raises(ValueError, match=r"duplicate key 'name_zh'"):
+        catalog_parse_yaml("categories:\n  - code: '01'\n    name_zh: 甲\n    name_zh: 乙\n")

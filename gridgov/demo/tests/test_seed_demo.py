@@ -100,3 +100,23 @@ def test_it_redraws_a_national_id_that_is_already_taken() -> None:
     again = _household_members(random.Random(7), "young_single", today, used)[0]["national_id"]
     assert again != first
     assert used == {first, again}
+
+
+def test_a_rerun_leaves_areas_a_user_added_empty() -> None:
+    from gridgov.areas.services import area_create
+    from gridgov.areas.tests.factories import square
+
+    _seed()
+    grid = Area.objects.get(code="330106004001001")
+    lon, lat = shape(grid.boundary).representative_point().coords[0]
+    added = area_create(
+        code="330106004001001099",
+        name="用户新建的微网格",
+        level=AreaLevel.MICRO_GRID,
+        parent=grid,
+        boundary=square(lon - 0.0001, lat - 0.0001, 0.0002),
+    )
+    again = _seed()
+    assert not any(again["created"].values()), again["created"]
+    assert not Household.objects.filter(area=added).exists()
+    assert not Membership.objects.filter(area=added).exists()

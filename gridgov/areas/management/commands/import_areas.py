@@ -52,9 +52,19 @@ class Command(BaseCommand):
                 _("%(path)s is not valid JSON: %(error)s") % {"path": path, "error": exc}
             ) from exc
         try:
+            features = feature_collection_features(data)
+            if not options["code_property"] and any(
+                isinstance(f, dict) and "code" in (f.get("properties") or {}) for f in features
+            ):
+                self.stderr.write(
+                    _(
+                        "warning: the features have a 'code' property, which is ignored: they "
+                        "get new sequence codes. Pass --code-property code to keep their codes."
+                    )
+                )
             parent = area_get_by_code(code=options["parent"]) if options["parent"] else None
             report = area_import_features(
-                features=feature_collection_features(data),
+                features=features,
                 level=options["level"],
                 parent=parent,
                 code_property=options["code_property"],

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,12 +109,27 @@ class Command(BaseCommand):
         lon_column, lat_column = options["lon_column"], options["lat_column"]
         if not (out and lon_column and lat_column):
             raise CommandError(_("--csv needs --lon-column, --lat-column and --out"))
+        if out.resolve() == source.resolve():
+            raise CommandError(_("--out must not be the input file %(path)s") % {"path": source})
         counts = {"rows": 0, "located": 0, "outside": 0, "without_coordinates": 0}
+        # Write beside the target and move into place only when everything succeeded, so a
+        # failure (bad column, bad encoding, a crash) never leaves a half-written or emptied
+        # --out file behind.
+        partial: Path | None = None
         try:
             with (
                 source.open(encoding="utf-8-sig", newline="") as infile,
-                out.open("w", encoding="utf-8-sig", newline="") as outfile,
+                tempfile.NamedTemporaryFile(
+                    "w",
+                    encoding="utf-8-sig",
+                    newline="",
+                    dir=out.resolve().parent,
+                    prefix=f".{out.name}.",
+                    suffix=".partial",
+                    delete=False,
+                ) as outfile,
             ):
+                partial = Path(outfile.name)
                 reader = csv.reader(infile)
                 header = next(reader, None)
                 if header is None:
@@ -128,6 +145,8 @@ class Command(BaseCommand):
                         }
                     )
                 self._locate_rows(reader, header, lon_column, lat_column, outfile, counts, options)
+            os.replace(partial, out)
+            partial = None
         except UnicodeDecodeError as exc:
             raise CommandError(
                 _("%(path)s is not UTF-8 text (%(error)s); save it as CSV UTF-8")
@@ -135,6 +154,9 @@ class Command(BaseCommand):
             ) from exc
         except OSError as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            if partial is not None:
+                partial.unlink(missing_ok=True)
         if options["json"]:
             self.stdout.write(json.dumps({**counts, "out": str(out)}))
         else:
