@@ -184,6 +184,16 @@ class Task(ConcurrentTransitionMixin, TimeStampedModel):
     )
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     deadline_original = models.DateTimeField(_("original deadline"), null=True, blank=True)
+    # Derived from deadline, stored so that the traffic-light filter is a plain indexed
+    # comparison (see selectors.task_yellow_at); every service that moves the deadline
+    # moves it too.
+    yellow_at = models.DateTimeField(
+        _("yellow from"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When 80 per cent of the time limit is used up and the light turns yellow."),
+    )
     # The timestamp of each step.
     reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
@@ -219,7 +229,10 @@ class Task(ConcurrentTransitionMixin, TimeStampedModel):
             models.Index(fields=["area", "state"], name="task_area_state_idx"),
             models.Index(fields=["assignee", "state"], name="task_assignee_state_idx"),
             models.Index(fields=["deadline"], name="task_deadline_idx"),
+            models.Index(fields=["state", "yellow_at"], name="task_state_yellow_idx"),
             models.Index(fields=["source", "created_at"], name="task_source_created_idx"),
+            # Generation reads the keys of a rule's occurrences in its window.
+            models.Index(fields=["rule", "occurrence"], name="task_rule_occurrence_idx"),
         ]
         constraints = [
             models.CheckConstraint(
