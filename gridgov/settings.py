@@ -1,8 +1,8 @@
 """gridgov settings: one module, configured by environment variables only.
 
 The defaults run the embedded setup (SQLite under ``var/``, no services). Production differs
-only by environment: ``DATABASE_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DEBUG``,
-``TIME_ZONE``, ``LANGUAGE_CODE``, ``GRIDGOV_VAR_DIR``.
+only by environment: ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS``,
+``DEBUG``, ``TIME_ZONE``, ``LANGUAGE_CODE``, ``GRIDGOV_VAR_DIR`` and the ``GRIDGOV_*`` knobs.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "huey.contrib.djhuey",
     "gridgov.core",
     "gridgov.areas",
     "gridgov.people",
@@ -181,3 +182,42 @@ LOGGING = {
 # --- gridgov ----------------------------------------------------------------------------
 # Working hours for the ``work_hour`` time-limit unit (HH:MM, local time).
 GRIDGOV_WORKING_HOURS = env.list("GRIDGOV_WORKING_HOURS", default=["08:30-12:00", "13:30-17:30"])
+# Local time of the daily routine generation job.
+GRIDGOV_GENERATION_TIME = env.str("GRIDGOV_GENERATION_TIME", default="00:30")
+# Escalation ladder of overdue tasks: level → working days past the deadline (level 1 at once).
+GRIDGOV_ESCALATION_WORKING_DAYS = {2: 1, 3: 3}
+
+# --- Notifications ------------------------------------------------------------------------
+# Channels every notification goes to (inbox, log, webhook); see docs/notifications.md.
+GRIDGOV_NOTIFICATION_CHANNELS = env.list("GRIDGOV_NOTIFICATION_CHANNELS", default=["inbox", "log"])
+# WeCom / DingTalk group-robot URLs (DingTalk signing secret as a "#secret=…" fragment).
+GRIDGOV_WEBHOOK_URLS = env.list("GRIDGOV_WEBHOOK_URLS", default=[])
+GRIDGOV_WEBHOOK_KINDS = env.list("GRIDGOV_WEBHOOK_KINDS", default=[])  # empty = every kind
+GRIDGOV_WEBHOOK_TIMEOUT = env.float("GRIDGOV_WEBHOOK_TIMEOUT", default=5.0)  # seconds
+GRIDGOV_OUTBOX_MAX_ATTEMPTS = env.int("GRIDGOV_OUTBOX_MAX_ATTEMPTS", default=8)
+# Ask the worker to deliver as soon as the notifying transaction commits.
+GRIDGOV_OUTBOX_NUDGE = env.bool("GRIDGOV_OUTBOX_NUDGE", default=True)
+
+# --- Background work (Huey) -------------------------------------------------------------
+# The worker (`gridgov worker`) runs the periodic jobs of gridgov/tasks/jobs.py. Embedded
+# default: a SQLite queue in its own file beside the database; with REDIS_URL (e.g.
+# redis://127.0.0.1:6379/0) Redis, for any number of workers on any number of machines.
+# HUEY_IMMEDIATE=true runs every job at once in the calling process (tests, debugging).
+REDIS_URL = env.str("REDIS_URL", default="")
+HUEY = {
+    "name": env.str("HUEY_NAME", default="gridgov"),
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    "immediate": env.bool("HUEY_IMMEDIATE", default=False),
+    "utc": True,
+    "connection": (
+        {"url": REDIS_URL} if REDIS_URL else {"filename": str(VAR_DIR / "huey.sqlite3")}
+    ),
+    "consumer": {
+        # Threads: the jobs wait on the database, not the CPU. Two, so that the minute
+        # jobs keep running while the daily generation works.
+        "workers": env.int("HUEY_WORKERS", default=2),
+        "worker_type": "thread",
+        "periodic": True,
+        "check_worker_health": True,
+    },
+}
