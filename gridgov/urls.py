@@ -9,6 +9,9 @@ admin.site.site_header = admin.site.site_title = "gridgov"
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # The REST API: versioned, outside i18n_patterns (the language comes from the
+    # Accept-Language header), see gridgov/api and docs/api.md.
+    path("api/v1/", include("gridgov.api.urls", namespace="api-v1")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]
 urlpatterns += i18n_patterns(
