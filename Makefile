@@ -23,6 +23,8 @@ venv: $(STAMP)
 demo: venv
 	$(BIN)/gridgov migrate --noinput
 	$(BIN)/gridgov seed-demo --scale small
+	$(BIN)/gridgov generate --days 7
+	$(BIN)/gridgov sweep
 	$(BIN)/gridgov collectstatic --noinput -v 0
 	@echo ""
 	@echo "gridgov is running at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"

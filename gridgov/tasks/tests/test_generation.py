@@ -527,3 +527,15 @@ def test_the_command_refuses_bad_input_without_a_traceback(
     with pytest.raises(CommandError, match=message):
         call_command("generate", *args, stdout=StringIO(), stderr=StringIO())
     assert not Task.objects.exists()
+
+
+def test_the_command_takes_a_number_of_days_from_today(town: TaskStreet) -> None:
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2025, 6, 9, 9, 0, tzinfo=dt.UTC)):
+        out = StringIO()
+        call_command("generate", "--days", "7", "--json", stdout=out)
+    summary = json.loads(out.getvalue())
+    assert summary["from"].startswith("2025-06-09T00:00")
+    assert summary["until"].startswith("2025-06-16T00:00")
+    assert summary["created"] > 0

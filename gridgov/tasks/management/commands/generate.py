@@ -15,6 +15,7 @@ from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
@@ -40,13 +41,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
-            "--from", dest="start", type=_date, required=True, metavar="DATE",
-            help="first day of the window (YYYY-MM-DD, local time)",
+            "--from", dest="start", type=_date, metavar="DATE",
+            help="first day of the window (YYYY-MM-DD, local time; default today)",
         )  # fmt: skip
-        parser.add_argument(
-            "--until", dest="end", type=_date, required=True, metavar="DATE",
+        end = parser.add_mutually_exclusive_group(required=True)
+        end.add_argument(
+            "--until", dest="end", type=_date, metavar="DATE",
             help="day after the window (YYYY-MM-DD, excluded)",
         )  # fmt: skip
+        end.add_argument("--days", type=int, metavar="N", help="the window is N days from --from")
         parser.add_argument(
             "--rule", dest="rules", action="extend", nargs="+", metavar="CODE",
             help="only these rules (6-digit codes; default: every active recurring rule)",
@@ -69,6 +72,12 @@ class Command(BaseCommand):
                 bar = tqdm(total=total, unit="task", desc="generate", disable=None)
             bar.update(done - bar.n)
 
+        if options["start"] is None:
+            options["start"] = timezone.localdate()
+        if options["days"] is not None:
+            if options["days"] < 1:
+                raise CommandError(_("--days must be at least 1"))
+            options["end"] = options["start"] + dt.timedelta(days=options["days"])
         try:
             area = area_get_by_code(code=options["area"]) if options["area"] else None
             summary = generation_run(
