@@ -154,3 +154,10 @@ def test_a_failed_locate_csv_leaves_an_existing_output_untouched(tmp_path: Path)
         )  # fmt: skip
     assert out.read_text(encoding="utf-8") == "precious\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lon", "lat"), [("200", "30"), ("nan", "nan"), ("120", "-91")])
+def test_locate_refuses_coordinates_that_are_not_wgs84(lon: str, lat: str) -> None:
+    with pytest.raises(CommandError, match="not a WGS84"):
+        call_command("locate", lon, lat)

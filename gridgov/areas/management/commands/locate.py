@@ -83,6 +83,13 @@ class Command(BaseCommand):
 
     def _locate_point(self, options: dict[str, Any]) -> None:
         lon, lat = options["lon"], options["lat"]
+        if not (
+            math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90
+        ):
+            raise CommandError(
+                _("(%(lon)s, %(lat)s) is not a WGS84 longitude, latitude pair (lon ±180, lat ±90)")
+                % {"lon": lon, "lat": lat}
+            )
         area = area_locate(lon, lat, on=options["on"])
         if area is None:
             raise CommandError(
