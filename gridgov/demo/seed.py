@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from shapely.geometry import Point, Polygon
 
 from gridgov.areas.models import Area, AreaLevel
@@ -90,11 +91,18 @@ SCALES: dict[str, Scale] = {
 }  # fmt: skip
 
 
+#: What a run counts, in the order it reports them.
+CREATED_KEYS = (
+    "areas", "task_types", "task_rules", "users", "memberships", "departments",
+    "households", "residents", "places",
+)  # fmt: skip
+
+
 @dataclass
 class SeedReport:
     """What a run created (a rerun reports zeros) and the demo logins."""
 
-    created: dict[str, int] = field(default_factory=dict)
+    created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CREATED_KEYS, 0))
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, area)
 
     def count(self, what: str, n: int = 1) -> None:
@@ -113,18 +121,18 @@ def seed_demo(
     say = progress or (lambda _msg: None)
     report = SeedReport()
     with transaction.atomic():
-        say("areas")
+        say(_("areas"))
         # Only the demo's own areas are filled: areas a user added to the street stay empty.
         street, grids, micro_grids = _seed_areas(spec, seed, report)
-        say("catalogue")
+        say(_("catalogue"))
         summary = catalog_import_default()
-        report.count("task types", summary.task_types.created)
-        report.count("task rules", summary.rules.created)
-        say("staff")
+        report.count("task_types", summary.task_types.created)
+        report.count("task_rules", summary.rules.created)
+        say(_("staff"))
         _seed_staff(spec, seed, street, grids, micro_grids, report)
-        say("households and residents")
+        say(_("households and residents"))
         _seed_households(spec, seed, micro_grids, report)
-        say("places")
+        say(_("places"))
         _seed_places(seed, street, grids, report)
     return report
 

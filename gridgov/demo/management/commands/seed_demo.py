@@ -6,9 +6,25 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgov.core.errors import GridgovError
 from gridgov.demo.seed import DEMO_PASSWORD, SCALES, seed_demo
+from gridgov.people.choices import Role
+
+#: How the summary names what was created.
+LABELS = {
+    "areas": gettext_lazy("areas"),
+    "task_types": gettext_lazy("task types"),
+    "task_rules": gettext_lazy("task rules"),
+    "users": gettext_lazy("users"),
+    "memberships": gettext_lazy("memberships"),
+    "departments": gettext_lazy("departments"),
+    "households": gettext_lazy("households"),
+    "residents": gettext_lazy("residents"),
+    "places": gettext_lazy("places"),
+}
 
 
 class Command(BaseCommand):
@@ -43,8 +59,16 @@ class Command(BaseCommand):
                 )
             )
             return
-        made = ", ".join(f"{n} {what}" for what, n in report.created.items() if n) or "nothing new"
-        self.stdout.write(f"Demo street ready ({options['scale']}): created {made}.")
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        made = _(", ").join(
+            f"{n} {LABELS.get(what, what)}" for what, n in report.created.items() if n
+        ) or _("nothing new")
+        self.stdout.write(
+            _("Demo street ready (%(scale)s): created %(made)s.")
+            % {"scale": options["scale"], "made": made}
+        )
+        self.stdout.write(
+            _("Demo logins (password for all: %(password)s):") % {"password": DEMO_PASSWORD}
+        )
         for username, role, area in report.logins:
-            self.stdout.write(f"  {username:<8} {role:<20} {area}")
+            label = Role(role).label if role in Role.values else _("superuser")
+            self.stdout.write(f"  {username:<8} {label:<12} {area}")
