@@ -2,19 +2,19 @@ from __future__ import annotations
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
-from django.views.generic import RedirectView
+from django.urls import URLPattern, URLResolver, include, path
 
 admin.site.site_header = admin.site.site_title = "gridgov"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The REST API: versioned, outside i18n_patterns (the language comes from the
     # Accept-Language header), see gridgov/api and docs/api.md.
     path("api/v1/", include("gridgov.api.urls", namespace="api-v1")),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    # The web pages (gridgov/web, docs/web.md): the root is the user's home page.
+    path("", include("gridgov.web.urls", namespace="web")),
     prefix_default_language=False,
 )

@@ -1,0 +1,82 @@
+"""Reads the web pages need, built on the task engine's scoped selectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+
+from gridgov.people.choices import Role
+from gridgov.people.selectors import user_memberships
+from gridgov.tasks.choices import TaskState, TrafficLight
+from gridgov.tasks.models import Task
+from gridgov.tasks.selectors import task_light_annotate, task_list_visible_to
+
+#: States in which a task is on its assignee's list of work to do: to accept, to handle,
+#: to rework. (Handled tasks wait for the check; sent-back ones have no assignee.)
+TODO_STATES = [TaskState.DISPATCHED, TaskState.ACCEPTED, TaskState.RETURNED]
+#: The order of the groups on the today page: the most urgent first.
+LIGHT_ORDER = [TrafficLight.RED, TrafficLight.YELLOW, TrafficLight.GREEN]
+
+
+@dataclass
+class LightGroup:
+    """The tasks of one traffic light, in due order."""
+
+    light: str
+    label: str
+    tasks: list[Task] = field(default_factory=list)
+
+
+def user_is_grid_worker(user: Any) -> bool:
+    """Whether ``user`` holds the grid-worker role anywhere (their home is the today list)."""
+    return any(m.role == Role.GRID_WORKER for m in user_memberships(user))
+
+
+def user_role_labels(user: Any) -> list[str]:
+    """The labels of ``user``'s roles, each once, in the order of ``Role``."""
+    held = {m.role for m in user_memberships(user)}
+    return [str(label) for value, label in Role.choices if value in held]
+
+
+def task_list_todo_for(user: Any, *, now: dt.datetime) -> QuerySet[Task]:
+    """Return the open tasks assigned to ``user`` that they have to work on, with ``light``.
+
+    Scoped by ``tasks.selectors.task_list_visible_to``; states in ``TODO_STATES``; routine
+    tasks generated ahead (``dispatched_at`` after ``now``) are left out until their day.
+    Ordered by deadline (none last), then number; targets joined (no query per row).
+    """
+    qs = task_list_visible_to(user, state=list(TODO_STATES), assignee=user)
+    qs = qs.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now))
+    qs = task_light_annotate(qs, now=now).select_related("target_household", "target_place")
+    return qs.order_by(F("deadline").asc(nulls_last=True), "number")
+
+
+def task_groups_by_light(tasks: list[Task]) -> list[LightGroup]:
+    """Group ``tasks`` (annotated with ``light``) red, yellow, green, keeping their order."""
+    groups = {light: LightGroup(light.value, str(light.label)) for light in LIGHT_ORDER}
+    for task in tasks:
+        groups[TrafficLight(task.light)].tasks.append(task)  # type: ignore[attr-defined]
+    return list(groups.values())
+
+
+def task_target_label(task: Task) -> str:
+    """Where the task is, for a list: the household's masked address, the place's name,
+    else the area's name. Personal data is masked (``people.masking``)."""
+    if task.target_household is not None:
+        return str(task.target_household)
+    if task.target_place is not None:
+        return str(task.target_place)
+    return task.area.name
+
+
+def task_map_point(task: Task) -> tuple[float, float] | None:
+    """Where to put the task on a map (WGS84 lon, lat): its target's location, else its own."""
+    for target in (task.target_household, task.target_place):
+        if target is not None and target.lon is not None and target.lat is not None:
+            return (target.lon, target.lat)
+    if task.lon is not None and task.lat is not None:
+        return (task.lon, task.lat)
+    return None

@@ -1,0 +1,288 @@
+"""The web pages: thin callers of the task engine's selectors and services.
+
+Every page is scoped by ``tasks.selectors.task_list_visible_to``: a task outside the
+user's areas is a 404, whatever its number. Actions POST to views that call one service
+with ``actor=request.user`` and the idempotency key the page was rendered with; the
+services' errors (``core.errors``) come back as messages, never as a server error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from gridgov.core.errors import GridgovError, ValidationFailed
+from gridgov.notifications.selectors import notification_list_for
+from gridgov.notifications.services import notification_mark_read
+from gridgov.tasks.choices import TaskSource, TaskState
+from gridgov.tasks.models import Task
+from gridgov.tasks.selectors import task_list_visible_to, task_timeline, task_traffic_light
+from gridgov.tasks.services import (
+    task_accept,
+    task_create,
+    task_extension_request,
+    task_send_back,
+    task_submit_feedback,
+)
+from gridgov.web.forms import (
+    ExtensionForm,
+    FeedbackForm,
+    IdempotentForm,
+    ReportForm,
+    SendBackForm,
+    feedback_problems_apply,
+)
+from gridgov.web.selectors import (
+    task_groups_by_light,
+    task_list_todo_for,
+    task_map_point,
+    task_target_label,
+    user_is_grid_worker,
+)
+
+#: Notifications shown on the inbox page (newest first).
+INBOX_LIMIT = 100
+
+
+def _task_or_404(request: HttpRequest, number: str) -> Task:
+    """The task numbered ``number`` if the user may see it, else 404 (no difference between
+    "does not exist" and "not yours", so numbers do not leak)."""
+    task = (
+        task_list_visible_to(request.user)
+        .select_related("rule", "target_household", "target_place", "task_type__category")
+        .filter(number=number)
+        .first()
+    )
+    if task is None:
+        raise Http404(_("No such task."))
+    return task
+
+
+def _error_message(request: HttpRequest, error: GridgovError) -> None:
+    messages.error(request, error.message)
+
+
+# --- home ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The user's home: a grid worker's today list; for other roles, links onward."""
+    if not user_is_grid_worker(request.user):
+        return render(request, "web/home.html")
+    now = timezone.now()
+    tasks = list(task_list_todo_for(request.user, now=now))
+    for task in tasks:
+        task.target_label = task_target_label(task)  # type: ignore[attr-defined]
+    context = {"groups": task_groups_by_light(tasks), "total": len(tasks), "now": now}
+    return render(request, "web/today.html", context)
+
+
+# --- one task --------------------------------------------------------------------------
+
+
+def _actions(request: HttpRequest, task: Task) -> dict[str, bool]:
+    """Which action buttons the page offers (the services decide in the end)."""
+    mine = task.assignee_id == request.user.pk
+    return {
+        "accept": mine and task.state == TaskState.DISPATCHED,
+        "send_back": mine and task.state == TaskState.DISPATCHED,
+        "feedback": mine and task.state in (TaskState.ACCEPTED, TaskState.RETURNED),
+        "extension": mine and task.is_open and task.extension_status != "requested",
+    }
+
+
+@login_required
+@require_GET
+def task_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """What, where, the rule's evidence, the timeline and the actions of one task."""
+    task = _task_or_404(request, number)
+    task.target_label = task_target_label(task)  # type: ignore[attr-defined]
+    context = {
+        "task": task,
+        "light": task_traffic_light(task),
+        "point": task_map_point(task),
+        "rule": task.rule,
+        "timeline": list(task_timeline(task)),
+        "actions": _actions(request, task),
+        "accept_form": IdempotentForm(),
+        "send_back_form": SendBackForm(),
+        "extension_form": ExtensionForm(),
+    }
+    return render(request, "web/task_detail.html", context)
+
+
+@login_required
+@require_POST
+def task_accept_view(request: HttpRequest, number: str) -> HttpResponse:
+    task = _task_or_404(request, number)
+    form = IdempotentForm(request.POST)
+    if form.is_valid():
+        try:
+            task_accept(
+                actor=request.user,
+                task=task,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except GridgovError as error:
+            _error_message(request, error)
+        else:
+            messages.success(request, _("Task accepted."))
+    return redirect("web:task", number=task.number)
+
+
+@login_required
+@require_POST
+def task_send_back_view(request: HttpRequest, number: str) -> HttpResponse:
+    task = _task_or_404(request, number)
+    form = SendBackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason to send the task back."))
+        return redirect("web:task", number=task.number)
+    try:
+        task_send_back(
+            actor=request.user,
+            task=task,
+            reason=form.cleaned_data["reason"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except GridgovError as error:
+        _error_message(request, error)
+        return redirect("web:task", number=task.number)
+    messages.success(request, _("Task %(number)s sent back.") % {"number": task.number})
+    return redirect("web:home")
+
+
+@login_required
+@require_POST
+def task_extension_view(request: HttpRequest, number: str) -> HttpResponse:
+    task = _task_or_404(request, number)
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the new deadline and a reason."))
+        return redirect("web:task", number=task.number)
+    try:
+        task_extension_request(
+            actor=request.user,
+            task=task,
+            until=form.until_datetime(),
+            reason=form.cleaned_data["reason"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except GridgovError as error:
+        _error_message(request, error)
+    else:
+        messages.success(request, _("Extension requested."))
+    return redirect("web:task", number=task.number)
+
+
+@login_required
+def task_feedback(request: HttpRequest, number: str) -> HttpResponse:
+    """The feedback form (回单): note, photos, location, the rule's questions."""
+    task = _task_or_404(request, number)
+    fields: list[dict[str, Any]] = list(task.rule.form_fields) if task.rule else []
+    if request.method == "POST":
+        form = FeedbackForm(request.POST, request.FILES, form_fields=fields)
+        if form.is_valid():
+            try:
+                task_submit_feedback(
+                    actor=request.user,
+                    task=task,
+                    note=form.cleaned_data["note"],
+                    lon=form.cleaned_data["lon"],
+                    lat=form.cleaned_data["lat"],
+                    answers=form.answers(),
+                    photos=form.cleaned_data["photos"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except ValidationFailed as error:
+                problems = (error.details or {}).get("problems") if error.details else None
+                if problems:
+                    feedback_problems_apply(form, problems)
+                else:
+                    form.add_error(None, error.message)
+            except GridgovError as error:
+                _error_message(request, error)
+                return redirect("web:task", number=task.number)
+            else:
+                messages.success(
+                    request, _("Feedback on task %(number)s sent.") % {"number": task.number}
+                )
+                # The page then clears the draft the browser kept of this form.
+                url = reverse("web:task", kwargs={"number": task.number})
+                return redirect(f"{url}?draft=feedback-{task.number}")
+        # Failed: the same page with what was typed; photos must be chosen again.
+        status = 400
+    else:
+        form = FeedbackForm(form_fields=fields)
+        status = 200
+    task.target_label = task_target_label(task)  # type: ignore[attr-defined]
+    context = {"task": task, "rule": task.rule, "form": form, "failed": request.method == "POST"}
+    return render(request, "web/task_feedback.html", context, status=status)
+
+
+# --- report a problem ------------------------------------------------------------------
+
+
+@login_required
+def report(request: HttpRequest) -> HttpResponse:
+    """Report a problem found on patrol: it becomes a ``worker_report`` task in the loop."""
+    if request.method == "POST":
+        form = ReportForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            lon, lat = data["lon"], data["lat"]
+            if lon is None or lat is None:
+                form.add_error("lon", _("Your location is needed to place the report."))
+            else:
+                try:
+                    task = task_create(
+                        actor=request.user,
+                        source=TaskSource.WORKER_REPORT,
+                        task_type=data["task_type"],
+                        lon=lon,
+                        lat=lat,
+                        title=data["title"] or data["task_type"].name,
+                        description=data["note"],
+                        reporter=request.user,
+                        # The same key again (a double tap) finds the task made the first time.
+                        source_key=f"web-report:{data['idempotency_key']}",
+                    )
+                except GridgovError as error:
+                    form.add_error(None, error.message)
+                else:
+                    messages.success(
+                        request,
+                        _("Reported: task %(number)s.") % {"number": task.number},
+                    )
+                    url = reverse("web:task", kwargs={"number": task.number})
+                    return redirect(f"{url}?draft=report")
+        status = 400
+    else:
+        form = ReportForm()
+        status = 200
+    return render(request, "web/report.html", {"form": form}, status=status)
+
+
+# --- inbox -----------------------------------------------------------------------------
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The user's notifications, newest first; POST marks them read (all, or ``id``)."""
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+        notification_mark_read(actor=request.user, ids=ids or None)
+        return redirect("web:inbox")
+    items = list(notification_list_for(request.user)[:INBOX_LIMIT])
+    unread = sum(1 for n in items if n.read_at is None)
+    return render(request, "web/inbox.html", {"items": items, "unread": unread})
