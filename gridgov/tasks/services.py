@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -418,9 +418,14 @@ def task_create(
     deadline: dt.datetime | None = None,
     source_key: str | None = None,
     reporter: Any = None,
+    photos: Sequence[Any] = (),
     now: dt.datetime | None = None,
 ) -> Task:
     """Create one task, number it, route it and write its first timeline rows.
+
+    ``photos``: uploaded files (e.g. a report's photo), checked like feedback photos
+    (``evidence.photos_check``: JPEG/PNG/WebP/HEIC by their bytes, at most 10 MB each) and
+    attached to the CREATE row.
 
     Area: ``area`` if given; else the deepest area (grid or micro-grid) ``area_locate``
     finds at (``lon``, ``lat``) (WGS84); else the target household's or place's area. The
@@ -464,6 +469,13 @@ def task_create(
     if deadline is not None and timezone.is_naive(deadline):
         raise ValidationFailed(_("The deadline needs a time zone."), details={"field": "deadline"})
     _check_location(lon, lat)
+    checked, problems = evidence.photos_check(photos, min_photos=0)
+    if problems:
+        raise ValidationFailed(
+            _("The photos are not acceptable: %(problems)s")
+            % {"problems": "; ".join(p.message for p in problems)},
+            details={"problems": [p.as_dict() for p in problems]},
+        )
     target = target_household or target_place
     if area is None and target is not None:
         area = target.area
@@ -491,6 +503,7 @@ def task_create(
         rule = _event_rule(task_type)
 
     initial = TaskState.DISPATCHED if source in DISPATCHED_SOURCES else TaskState.REPORTED
+    saved: list[str] = []
     try:
         with transaction.atomic():
             task = Task(
@@ -532,16 +545,21 @@ def task_create(
                 chosen = _deadline_from_rule(rule, now)
             task_deadline_set(task, chosen)
             task.save()
-            task_event_record(
+            created = task_event_record(
                 task=task,
                 action=TaskAction.CREATE,
                 actor=actor,
                 to_state=initial,
                 lon=lon,
                 lat=lat,
-                data={"source": source, **({"source_key": source_key} if source_key else {})},
+                data={
+                    "source": source,
+                    **({"source_key": source_key} if source_key else {}),
+                    **({"photos": len(checked)} if checked else {}),
+                },
                 at=now,
             )
+            _attachments_store(task, created, checked, (), saved)
             if initial == TaskState.DISPATCHED:
                 task_event_record(
                     task=task,
@@ -556,10 +574,43 @@ def task_create(
                 )
     except IntegrityError:
         # Two creators raced on the same source key: the other one's task stands.
+        _files_delete(saved)
         if source_key and (existing := Task.objects.filter(source_key=source_key).first()):
             return existing
         raise
+    except BaseException:
+        _files_delete(saved)  # the transaction rolled back: so do the files
+        raise
     return task
+
+
+def _attachments_store(
+    task: Task,
+    event: TaskEvent,
+    photos: Sequence[evidence.CheckedPhoto],
+    kinds: Sequence[str],
+    saved: list[str],
+) -> None:
+    """Store checked photos as attachments of ``event``; append each stored file name to
+    ``saved`` so that the caller can delete them if its transaction rolls back."""
+    for index, photo in enumerate(photos):
+        attachment = TaskAttachment(
+            task=task,
+            event=event,
+            content_type=photo.content_type,
+            size=photo.size,
+            sha256=photo.sha256,
+            kind=kinds[index] if kinds else "",
+        )
+        name = f"{event.pk}-{index + 1}{_EXTENSIONS.get(photo.content_type, '')}"
+        attachment.file.save(name, photo.upload, save=False)
+        saved.append(attachment.file.name or name)
+        attachment.save()
+
+
+def _files_delete(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
 
 
 def _route_data(task: Task) -> dict[str, Any]:
@@ -1011,19 +1062,7 @@ def task_submit_feedback(
         return data
 
     def store_photos(t: Task, event: TaskEvent) -> None:
-        for index, photo in enumerate(t._checked_photos):  # type: ignore[attr-defined]
-            attachment = TaskAttachment(
-                task=t,
-                event=event,
-                content_type=photo.content_type,
-                size=photo.size,
-                sha256=photo.sha256,
-                kind=kinds[index] if kinds else "",
-            )
-            name = f"{event.pk}-{index + 1}{_EXTENSIONS.get(photo.content_type, '')}"
-            attachment.file.save(name, photo.upload, save=False)
-            saved.append(attachment.file.name or name)
-            attachment.save()
+        _attachments_store(t, event, t._checked_photos, kinds or (), saved)  # type: ignore[attr-defined]
 
     try:
         return _run(
@@ -1042,9 +1081,7 @@ def task_submit_feedback(
             now=now,
         )
     except BaseException:
-        # The transaction rolled back: remove the files it had stored.
-        for name in saved:
-            default_storage.delete(name)
+        _files_delete(saved)  # the transaction rolled back: so do the files
         raise
 
 

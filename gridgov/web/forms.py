@@ -206,6 +206,11 @@ class ReportForm(IdempotentForm, LocationMixin):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    photos = MultipleFileField(
+        label=_("Photos"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -237,7 +237,7 @@ def task_feedback(request: HttpRequest, number: str) -> HttpResponse:
 def report(request: HttpRequest) -> HttpResponse:
     """Report a problem found on patrol: it becomes a ``worker_report`` task in the loop."""
     if request.method == "POST":
-        form = ReportForm(request.POST)
+        form = ReportForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
             lon, lat = data["lon"], data["lat"]
@@ -254,6 +254,7 @@ def report(request: HttpRequest) -> HttpResponse:
                         title=data["title"] or data["task_type"].name,
                         description=data["note"],
                         reporter=request.user,
+                        photos=data.get("photos") or [],
                         # The same key again (a double tap) finds the task made the first time.
                         source_key=f"web-report:{data['idempotency_key']}",
                     )

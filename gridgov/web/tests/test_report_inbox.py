@@ -118,3 +118,28 @@ def test_it_switches_language_and_keeps_the_page(login: Any, street: TaskStreet)
     assert response.status_code == 302
     assert response["Location"] == "/en/inbox/"
     assert "Messages" in client.get("/en/inbox/").content.decode()
+
+
+def test_a_report_carries_its_photo_and_a_bad_file_is_refused(
+    login: Any, street: TaskStreet, tmp_path: Any, settings: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gridgov.tasks.models import TaskAttachment
+    from gridgov.web.tests.conftest import png_bytes
+
+    settings.MEDIA_ROOT = tmp_path
+    client = login("chen")
+    form = {"idempotency_key": "r-photo", "task_type": str(street.types["patrol"].pk), **SPOT}
+    photo = SimpleUploadedFile("wire.png", png_bytes(), content_type="image/png")
+    assert client.post("/report/", {**form, "photos": photo}).status_code == 302
+    task = Task.objects.get(source=TaskSource.WORKER_REPORT)
+    [attachment] = TaskAttachment.objects.filter(task=task)
+    assert attachment.event.action == TaskAction.CREATE
+    assert (attachment.content_type, attachment.size) == ("image/png", len(png_bytes()))
+    assert (tmp_path / attachment.file.name).exists()
+
+    fake = SimpleUploadedFile("wire.png", b"not an image", content_type="image/png")
+    response = client.post("/report/", {**form, "idempotency_key": "r-fake", "photos": fake})
+    assert response.status_code == 400
+    assert Task.objects.filter(source=TaskSource.WORKER_REPORT).count() == 1
