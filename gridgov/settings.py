@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "gridgov.notifications",
     "gridgov.campaigns",
     "gridgov.api",
+    "gridgov.analytics",
     "gridgov.demo",
     "gridgov.web",
 ]

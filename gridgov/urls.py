@@ -14,6 +14,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("manage/", include("gridgov.web.manage_urls", namespace="manage")),
+    path("dashboard/", include("gridgov.analytics.urls", namespace="analytics")),
     # The web pages (gridgov/web, docs/web.md): the root is the user's home page.
     path("", include("gridgov.web.urls", namespace="web")),
     prefix_default_language=False,
