@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from gridgov.web import views_manage as views
 
 app_name = "manage"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("tasks/", views.task_list, name="tasks"),
+    path("tasks/export.xlsx", views.task_export_xlsx_view, name="tasks-xlsx"),
+    path("tasks/export.csv", views.task_export_csv_view, name="tasks-csv"),
+    path("tasks/<str:number>/", views.task_manage, name="task"),
+    path("tasks/<str:number>/<slug:action>/", views.task_action, name="task-action"),
+    path("verify/", views.verify_queue, name="verify"),
+]

@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import NoReverseMatch, reverse
 
 from gridgov.notifications.selectors import notification_unread_count
+from gridgov.people.selectors import user_holds_role
+from gridgov.tasks.choices import TaskState
+from gridgov.tasks.selectors import task_list_visible_to
+from gridgov.tasks.services import DISPATCHER_ROLES
 from gridgov.web.selectors import user_is_grid_worker, user_role_labels
 
 register = template.Library()
@@ -28,3 +33,25 @@ def web_is_grid_worker(user: Any) -> bool:
 def web_unread(user: Any) -> int:
     """How many of the user's notifications are unread (for the inbox badge)."""
     return notification_unread_count(user)
+
+
+@register.simple_tag
+def web_is_manager(user: Any) -> bool:
+    """Whether the user sees the manager pages (command centre, community admin, grid
+    leader; ``tasks.services.DISPATCHER_ROLES``)."""
+    return user_holds_role(user, DISPATCHER_ROLES)
+
+
+@register.simple_tag
+def web_verify_count(user: Any) -> int:
+    """How many handled tasks in the user's areas wait for the check (the queue's badge)."""
+    return task_list_visible_to(user, state=TaskState.HANDLED).count()
+
+
+@register.simple_tag
+def web_dashboard_url() -> str:
+    """The analytics dashboard's address, or "" while that app is not installed."""
+    try:
+        return reverse("analytics:dashboard")
+    except NoReverseMatch:
+        return ""
