@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Substr
 from django.db.models.lookups import Exact, In
+from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -51,7 +52,35 @@ def validate_form_fields(value: object) -> None:
         raise ValidationError("; ".join(problems))
 
 
-class Category(TimeStampedModel):
+class CatalogEntry(TimeStampedModel):
+    """Abstract base of the three levels: a code and a name in Chinese and English.
+
+    Subclasses declare ``code``, ``name_zh`` and ``name_en``.
+    """
+
+    code: str
+    name_zh: str
+    name_en: str
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (Chinese unless English is active)."""
+        return _localised(self.name_zh, self.name_en)
+
+    def _check_code_prefix(self, parent: CatalogEntry | None, message: str | Promise) -> None:
+        """Check what the database cannot: the code begins with its parent's code.
+        ``message`` takes ``%(code)s`` (the parent's code). Raises ``ValidationError``."""
+        if parent is not None and self.code and not self.code.startswith(parent.code):
+            raise ValidationError({"code": str(message) % {"code": parent.code}})
+
+
+class Category(CatalogEntry):
     """A top-level group of task types (大类), e.g. 01 基础信息采集."""
 
     code = models.CharField(_("code"), max_length=2, unique=True)
@@ -70,16 +99,8 @@ class Category(TimeStampedModel):
             ),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.code} {self.name}"
 
-    @property
-    def name(self) -> str:
-        """The name in the active language (Chinese unless English is active)."""
-        return _localised(self.name_zh, self.name_en)
-
-
-class TaskType(TimeStampedModel):
+class TaskType(CatalogEntry):
     """An entry of the catalogue (主体任务): what the work is and who handles it."""
 
     category = models.ForeignKey(
@@ -153,24 +174,13 @@ class TaskType(TimeStampedModel):
             ),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.code} {self.name}"
-
-    @property
-    def name(self) -> str:
-        """The name in the active language (Chinese unless English is active)."""
-        return _localised(self.name_zh, self.name_en)
-
     def clean(self) -> None:
         """Check what the database cannot: the code begins with the category's code."""
         super().clean()
-        if self.category_id and self.code and not self.code.startswith(self.category.code):
-            raise ValidationError(
-                {
-                    "code": _("The code must begin with the category's code %(code)s.")
-                    % {"code": self.category.code}
-                }
-            )
+        self._check_code_prefix(
+            self.category if self.category_id else None,
+            _("The code must begin with the category's code %(code)s."),
+        )
 
     @property
     def handler(self) -> str:
@@ -178,7 +188,7 @@ class TaskType(TimeStampedModel):
         return self.handler_role or f"dept:{self.handler_department}"
 
 
-class TaskRule(TimeStampedModel):
+class TaskRule(CatalogEntry):
     """Who, what, how often, how fast and with what evidence (任务规则)."""
 
     task_type = models.ForeignKey(
@@ -303,24 +313,13 @@ class TaskRule(TimeStampedModel):
         ]
         indexes = [models.Index(fields=["active", "task_type"], name="catalog_rule_active_idx")]
 
-    def __str__(self) -> str:
-        return f"{self.code} {self.name}"
-
-    @property
-    def name(self) -> str:
-        """The name in the active language (Chinese unless English is active)."""
-        return _localised(self.name_zh, self.name_en)
-
     def clean(self) -> None:
         """Check what the database cannot: the code begins with the task type's code."""
         super().clean()
-        if self.task_type_id and self.code and not self.code.startswith(self.task_type.code):
-            raise ValidationError(
-                {
-                    "code": _("The code must begin with the task type's code %(code)s.")
-                    % {"code": self.task_type.code}
-                }
-            )
+        self._check_code_prefix(
+            self.task_type if self.task_type_id else None,
+            _("The code must begin with the task type's code %(code)s."),
+        )
 
     @property
     def is_event_driven(self) -> bool:
