@@ -1,0 +1,1 @@
+"""`gridgov simulate`: the real services on a simulated clock (docs/simulation.md)."""
