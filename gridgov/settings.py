@@ -230,3 +230,5 @@ HUEY = {
         "check_worker_health": True,
     },
 }
+
+# --- Settings of the later apps (iot, open311, imports, simulation, maps): append below. ---
