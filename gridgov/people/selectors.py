@@ -15,6 +15,7 @@ from operator import or_
 from typing import Any, TypeVar
 
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from gridgov.areas.models import Area
 from gridgov.people.choices import Role
@@ -47,14 +48,21 @@ def user_memberships(user: Any) -> list[Membership]:
     """Return the active user's memberships with their areas (cached on the user object).
 
     ``user``: an ``auth.User`` (or ``AnonymousUser``). Inactive and anonymous users have
-    none. The cache lives as long as the user object (one request); the grant and revoke
+    none. A membership of a retired area (``valid_to`` on or before today, local date)
+    grants nothing: when a grid is redrawn, its people must be placed into its successor
+    (docs/people.md). The cache lives as long as the user object (one request); the grant and revoke
     services clear it on the user object they are given.
     """
     if not getattr(user, "is_active", False) or not getattr(user, "pk", None):
         return []
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = list(Membership.objects.filter(user=user).select_related("area", "department"))
+        today = timezone.localdate()
+        cached = list(
+            Membership.objects.filter(user=user)
+            .exclude(area__valid_to__lte=today)
+            .select_related("area", "department")
+        )
         setattr(user, _CACHE_ATTR, cached)
     return cached
 
