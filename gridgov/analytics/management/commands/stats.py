@@ -23,11 +23,8 @@ from gridgov.analytics.selectors import default_period, figures_as_json, task_fi
 from gridgov.areas.selectors import area_get_by_code
 from gridgov.core.errors import GridgovError
 
-#: The keys of ``--json`` (issue 4 and the brief of ``gridgov stats``).
+#: The keys of ``--json``, exactly these (issue 5, "The figures").
 JSON_KEYS = (
-    "area",
-    "start",
-    "end",
     "issued",
     "due",
     "closed",
@@ -40,7 +37,6 @@ JSON_KEYS = (
     "by_category",
     "by_source",
     "by_area",
-    "trend",
 )
 
 
