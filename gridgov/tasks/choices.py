@@ -73,6 +73,8 @@ class TaskAction(models.TextChoices):
     EXTENSION_REJECT = "extension_reject", _("Extension refused")
     OVERDUE = "overdue", _("Overdue")
     ESCALATE = "escalate", _("Escalated")
+    DUPLICATE = "duplicate", _("Duplicate report linked")
+    COMMENT = "comment", _("Comment")
 
 
 class ExtensionStatus(models.TextChoices):

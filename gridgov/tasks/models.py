@@ -219,6 +219,18 @@ class Task(ConcurrentTransitionMixin, TimeStampedModel):
     extension_count = models.PositiveSmallIntegerField(_("extensions granted"), default=0)
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     suspension_reason = models.CharField(_("suspension reason"), max_length=200, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        help_text=_(
+            "A resident's report of a problem already reported here: linked to the first "
+            "task, never dispatched itself (see services.task_duplicate_find)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("task")
