@@ -1,8 +1,9 @@
-"""Exports of the manager's task list: xlsx (openpyxl) and CSV (UTF-8 with BOM).
+"""Exports of the manager pages: xlsx (openpyxl) and CSV (UTF-8 with BOM).
 
-Both write the same columns, headed in the active language; times are local
-(``TIME_ZONE``). The CSV starts with a byte-order mark so that Excel reads Chinese text
-as UTF-8 rather than the system code page.
+``table_xlsx`` and ``table_csv`` write any table (a header and rows); the task list,
+the campaign progress and other pages' lists build on them. Columns are headed in the
+active language; times are local (``TIME_ZONE``). The CSV starts with a byte-order
+mark so that Excel reads Chinese text as UTF-8 rather than the system code page.
 """
 
 from __future__ import annotations
@@ -67,33 +68,68 @@ def task_export_rows(tasks: Iterable[Task]) -> Iterable[list[Any]]:
         ]
 
 
-def task_export_xlsx(tasks: Iterable[Task]) -> bytes:
-    """Return an xlsx workbook of ``tasks``: a header row, column widths, real datetimes."""
+def table_xlsx(
+    *,
+    sheet_title: str,
+    header: list[str],
+    rows: Iterable[list[Any]],
+    widths: list[int] | None = None,
+) -> bytes:
+    """Return an xlsx workbook (openpyxl) of one sheet: ``header`` as the first, frozen
+    row, then ``rows``; ``widths`` in Excel character units per column. ``datetime`` cells
+    are written as real Excel datetimes (give them local and naive, see ``_local``) shown
+    ``yyyy-mm-dd hh:mm``; ``date`` cells as dates."""
     book = Workbook(write_only=False)
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has one sheet
-    sheet.title = _("Tasks")
-    sheet.append(task_export_header())
-    for row in task_export_rows(tasks):
+    sheet.title = sheet_title[:31]  # Excel's limit on a sheet name
+    sheet.append(header)
+    for row in rows:
         sheet.append(row)
-    for index, width in enumerate(XLSX_WIDTHS, start=1):
+    for index, width in enumerate(widths or [], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    for column in ("G", "H"):
-        for cell in sheet[column][1:]:
-            cell.number_format = "yyyy-mm-dd hh:mm"
+    for line in sheet.iter_rows(min_row=2):
+        for cell in line:
+            if isinstance(cell.value, dt.datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def task_export_csv(tasks: Iterable[Task]) -> bytes:
-    """Return ``tasks`` as CSV in UTF-8 with a byte-order mark; times ``YYYY-MM-DD HH:MM``."""
+def table_csv(*, header: list[str], rows: Iterable[list[Any]]) -> bytes:
+    """Return ``header`` and ``rows`` as CSV in UTF-8 with a byte-order mark (so that
+    Excel reads Chinese text as UTF-8); datetimes ``YYYY-MM-DD HH:MM``, dates ISO,
+    ``None`` empty."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(task_export_header())
-    for row in task_export_rows(tasks):
-        writer.writerow(
-            [v.strftime("%Y-%m-%d %H:%M") if isinstance(v, dt.datetime) else v for v in row]
-        )
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def task_export_xlsx(tasks: Iterable[Task]) -> bytes:
+    """Return an xlsx workbook of ``tasks``: a header row, column widths, real datetimes."""
+    return table_xlsx(
+        sheet_title=_("Tasks"),
+        header=task_export_header(),
+        rows=task_export_rows(tasks),
+        widths=XLSX_WIDTHS,
+    )
+
+
+def task_export_csv(tasks: Iterable[Task]) -> bytes:
+    """Return ``tasks`` as CSV in UTF-8 with a byte-order mark; times ``YYYY-MM-DD HH:MM``."""
+    return table_csv(header=task_export_header(), rows=task_export_rows(tasks))

@@ -1,8 +1,11 @@
 """Forms of the manager pages (``/manage/``): the task list's filters and the actions.
 
 The filter form only turns the query string into the keyword arguments of
-``tasks.selectors.task_list_visible_to`` (plus a text search and a deadline range); the
-action forms carry a reason and the idempotency key; the task services judge.
+``tasks.selectors.task_list_visible_to`` plus the narrowing that selector does not take
+(text, category, deadline range, and the figure filters ``open``, ``overdue=now``,
+``due``, ``on_time``, ``reworked``, ``extended`` that make a dashboard figure's list
+exactly the tasks it counted — see ``TaskFilterForm``); the action forms carry a reason
+and the idempotency key; the task services judge.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.areas.models import Area
-from gridgov.catalog.models import TaskType
+from gridgov.catalog.models import Category, TaskType
 from gridgov.people.selectors import area_queryset_visible_to
-from gridgov.tasks.choices import TaskSource, TaskState, TrafficLight
+from gridgov.tasks.choices import OPEN_STATES, TaskSource, TaskState, TrafficLight
 from gridgov.tasks.models import Task
 from gridgov.web.forms import IdempotentForm
 
@@ -27,8 +31,68 @@ def _blank(choices: Any) -> list[tuple[str, Any]]:
     return [("", "—"), *choices]
 
 
+def _yes_no(label: Any) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, required=False, choices=[("", "—"), ("yes", _("Yes")), ("no", _("No"))]
+    )
+
+
+#: States whose tasks are never due (analytics ``NOT_DUE_STATES``: nothing to close).
+NOT_DUE_STATES = (TaskState.REJECTED, TaskState.CANCELLED)
+
+
+#: The list filters that select exactly the tasks a figure of ``analytics.selectors
+#: .task_figures`` counts: (which date range carries the period, the other parameters).
+FIGURE_FILTERS: dict[str, tuple[str | None, dict[str, str]]] = {
+    "issued": ("created", {}),
+    "due": ("deadline", {"due": "1"}),
+    "closed": ("deadline", {"due": "1", "state": TaskState.CLOSED.value}),
+    "closed_on_time": (
+        "deadline",
+        {"due": "1", "state": TaskState.CLOSED.value, "on_time": "yes"},
+    ),
+    "reworked": ("deadline", {"due": "1", "reworked": "yes"}),
+    "extended": ("deadline", {"due": "1", "extended": "yes"}),
+    "overdue_open": (None, {"overdue": "now"}),
+}
+
+
+def figure_list_params(
+    figure: str, *, area: str, start: dt.date, end: dt.date, **extra: str
+) -> dict[str, str]:
+    """Return the query parameters of ``/manage/tasks/`` listing exactly the tasks that
+    ``figure`` (a key of ``FIGURE_FILTERS``: ``issued``, ``due``, ``closed``,
+    ``closed_on_time``, ``reworked``, ``extended``, ``overdue_open``) counts for the area
+    code ``area`` and the local days ``start``–``end`` (both included). ``extra``: more
+    filters, e.g. ``source="routine"`` or ``category="01"`` for a row of the dashboard.
+    The rates link to their numerator (closure rate → ``closed``…).
+    Raises ``KeyError`` for an unknown figure."""
+    period, params = FIGURE_FILTERS[figure]
+    query = {"area": area, **params}
+    if period is not None:
+        query[f"{period}_from"] = start.isoformat()
+        query[f"{period}_to"] = end.isoformat()
+    return {**query, **extra}
+
+
 class TaskFilterForm(forms.Form):
-    """The task list's filters (GET). Every field is optional."""
+    """The task list's filters (GET). Every field is optional.
+
+    Besides state, area (a code among the user's areas, and everything inside it),
+    source, task type, category (a category code), traffic light, text and the created
+    and deadline date ranges (local days, both included), the *figure filters* select
+    exactly the tasks a figure of the dashboard counts (GLOSSARY "Figures",
+    ``analytics.selectors.task_figures``):
+
+    - ``open=1``: the task is open (``tasks.choices.OPEN_STATES``);
+    - ``overdue=now``: open, not suspended, deadline before now (当前超期, the figure
+      ``overdue_open``); ``overdue=yes``/``no`` read the sweep's ``is_overdue`` flag;
+    - ``due=1``: counted as due (应结案): a deadline, not suspended, not rejected or
+      cancelled — with ``deadline_from``/``deadline_to`` the figure ``due``;
+    - ``on_time=yes``/``no``: closed at or before its deadline / closed after it;
+    - ``reworked=yes``/``no``: returned for rework at least once (``rework_count`` > 0);
+    - ``extended=yes``/``no``: granted an extension at least once (``extension_count`` > 0).
+    """
 
     q = forms.CharField(label=_("Number or title"), required=False, max_length=100)
     state = forms.ChoiceField(label=_("State"), required=False, choices=_blank(TaskState.choices))
@@ -44,11 +108,28 @@ class TaskFilterForm(forms.Form):
     task_type = forms.ModelChoiceField(
         label=_("Task type"), required=False, queryset=TaskType.objects.all(), empty_label="—"
     )
+    category = forms.CharField(label=_("Category code"), required=False, max_length=16)
+    open = forms.ChoiceField(
+        label=_("Open"), required=False, choices=[("", "—"), ("1", _("Open tasks only"))]
+    )
     overdue = forms.ChoiceField(
         label=_("Overdue"),
         required=False,
-        choices=[("", "—"), ("yes", _("Yes")), ("no", _("No"))],
+        choices=[
+            ("", "—"),
+            ("now", _("Past the deadline now")),
+            ("yes", _("Flagged overdue")),
+            ("no", _("Not flagged overdue")),
+        ],
     )
+    due = forms.ChoiceField(
+        label=_("Counted as due"),
+        required=False,
+        choices=[("", "—"), ("1", _("Due: not suspended, rejected or cancelled"))],
+    )
+    on_time = _yes_no(_("Closed on time"))
+    reworked = _yes_no(_("Reworked"))
+    extended = _yes_no(_("Extended"))
     light = forms.ChoiceField(
         label=_("Traffic light"), required=False, choices=_blank(TrafficLight.choices)
     )
@@ -80,6 +161,17 @@ class TaskFilterForm(forms.Form):
             )
         return area
 
+    def clean_category(self) -> Category | None:
+        code = (self.cleaned_data.get("category") or "").strip()
+        if not code:
+            return None
+        category = Category.objects.filter(code=code).first()
+        if category is None:
+            raise forms.ValidationError(
+                _("No category %(code)s.") % {"code": code}, code="category"
+            )
+        return category
+
     def selector_kwargs(self) -> dict[str, Any]:
         """The cleaned filters as keyword arguments of ``task_list_visible_to``."""
         data = self.cleaned_data
@@ -95,13 +187,39 @@ class TaskFilterForm(forms.Form):
             "date_to": data.get("created_to"),
         }
 
-    def narrow(self, qs: QuerySet[Task]) -> QuerySet[Task]:
-        """Apply what the selector does not take: the text search and the deadline range
-        (local days, ``deadline_to`` inclusive)."""
+    def narrow(self, qs: QuerySet[Task], *, now: Any = None) -> QuerySet[Task]:
+        """Apply what the selector does not take: the text search, the category, the
+        deadline range (local days, ``deadline_to`` inclusive) and the figure filters
+        (see the class docstring) at ``now`` (default: the current time)."""
         data = self.cleaned_data
+        now = now or timezone.now()
         text = (data.get("q") or "").strip()
         if text:
             qs = qs.filter(Q(number__icontains=text) | Q(title__icontains=text))
+        if data.get("category") is not None:
+            qs = qs.filter(task_type__category=data["category"])
+        if data.get("open"):
+            qs = qs.filter(state__in=OPEN_STATES)
+        if data.get("overdue") == "now":
+            qs = qs.filter(state__in=OPEN_STATES, suspended_at__isnull=True, deadline__lt=now)
+        if data.get("due"):
+            qs = qs.filter(deadline__isnull=False, suspended_at__isnull=True).exclude(
+                state__in=NOT_DUE_STATES
+            )
+        flags = {
+            "on_time": Q(state=TaskState.CLOSED, closed_at__lte=F("deadline")),
+            "reworked": Q(rework_count__gt=0),
+            "extended": Q(extension_count__gt=0),
+        }
+        for name, condition in flags.items():
+            if data.get(name) == "yes":
+                qs = qs.filter(condition)
+            elif data.get(name) == "no":
+                if name == "on_time":
+                    # Closed late: a closed task whose deadline passed before it closed.
+                    qs = qs.filter(state=TaskState.CLOSED, closed_at__gt=F("deadline"))
+                else:
+                    qs = qs.exclude(condition)
         start: dt.date | None = data.get("deadline_from")
         end: dt.date | None = data.get("deadline_to")
         if start is not None:

@@ -117,7 +117,7 @@ def _filtered(request: HttpRequest) -> tuple[TaskFilterForm, QuerySet[Task]]:
             form.add_error(None, error.message)
             qs = task_list_visible_to(request.user).none()
         else:
-            qs = form.narrow(qs)
+            qs = form.narrow(qs, now=now)
     elif form.is_bound:
         qs = task_list_visible_to(request.user).none()
     else:
