@@ -8,4 +8,7 @@ app_name = "analytics"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.dashboard, name="dashboard"),
+    path("map/", views.area_map_page, name="map"),
+    path("ranking/", views.ranking, name="ranking"),
+    path("hotspots/", views.hotspots, name="hotspots"),
 ]

@@ -12,6 +12,7 @@ from operator import or_
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -19,13 +20,28 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from gridgov.analytics.forms import DashboardForm
-from gridgov.analytics.selectors import MANAGER_ROLES, default_period, figures_as_json, task_figures
+from gridgov.analytics.forms import DashboardForm, HotspotForm, RankingForm
+from gridgov.analytics.selectors import (
+    MANAGER_ROLES,
+    REPEAT_MIN_EVENTS,
+    REPEAT_WINDOW_DAYS,
+    area_map,
+    area_ranking,
+    default_period,
+    figures_as_json,
+    hotspot_repeats,
+    hotspot_rising,
+    month_last_day,
+    previous_month,
+    task_figures,
+)
 from gridgov.areas.models import Area, AreaLevel
 from gridgov.people.selectors import area_codes_visible_to, user_holds_role
-from gridgov.tasks.choices import TaskState
+from gridgov.web.exports import table_csv, table_xlsx
+from gridgov.web.forms_manage import figure_list_params
 
 #: Levels offered in the area picker (besides the user's own areas, whatever their level).
 PICKER_LEVELS = (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)
@@ -44,61 +60,62 @@ def dashboard_areas(user: Any) -> list[Area]:
 
 
 class TaskLinks:
-    """Build ``/manage/tasks/?…`` links with the list's query parameters.
+    """Build ``/manage/tasks/?…`` links that list exactly the tasks a figure counts.
 
-    Parameters of the list (``web.forms_manage.TaskFilterForm``): ``state``, ``area`` (a
-    code), ``source``, ``task_type``, ``overdue`` (``yes``/``no``), ``light``,
-    ``created_from``/``created_to`` and ``deadline_from``/``deadline_to`` (local days,
-    both included). Category rows also pass ``category``, which the list does not read
-    yet (see docs/analytics.md, "Links").
+    The parameters come from ``web.forms_manage.figure_list_params`` (the list's own map
+    of figure → filters): e.g. ``due`` → ``due=1&deadline_from=…&deadline_to=…``. Extra
+    keyword arguments (``source``, ``category``, ``area`` of a row) narrow the list.
     """
 
+    #: Each rate links to the tasks of its numerator.
+    RATE_FIGURES = {
+        "closure_rate": "closed",
+        "on_time_rate": "closed_on_time",
+        "rework_rate": "reworked",
+        "extension_rate": "extended",
+    }
+    FIGURES = ("issued", "due", "closed", "closed_on_time", "reworked", "extended", "overdue_open")
+
     def __init__(self, *, area: Area, start: dt.date, end: dt.date) -> None:
-        dashboard = reverse("analytics:dashboard")
-        self.base = dashboard[: -len("dashboard/")] + "manage/tasks/"
-        self.area = area.code
-        self.issued_period = {
-            "created_from": start.isoformat(),
-            "created_to": end.isoformat(),
-        }
-        self.due_period = {"deadline_from": start.isoformat(), "deadline_to": end.isoformat()}
+        self.base = reverse("manage:tasks")
+        self.area, self.start, self.end = area.code, start, end
 
-    def url(self, **params: Any) -> str:
-        params = {"area": self.area} | params
-        return f"{self.base}?{urlencode(params, doseq=True)}"
-
-    def issued(self, **params: Any) -> str:
-        return self.url(**self.issued_period, **params)
-
-    def due(self, **params: Any) -> str:
-        return self.url(**self.due_period, **params)
-
-    def closed(self, **params: Any) -> str:
-        return self.due(state=TaskState.CLOSED.value, **params)
-
-    def overdue_open(self, **params: Any) -> str:
-        return self.url(light="red", **params)
+    def url(self, figure: str, **extra: Any) -> str:
+        params = figure_list_params(
+            self.RATE_FIGURES.get(figure, figure),
+            area=extra.pop("area", self.area),
+            start=self.start,
+            end=self.end,
+            **extra,
+        )
+        return f"{self.base}?{urlencode(params)}"
 
     def headline(self) -> dict[str, str]:
+        names = [*self.FIGURES, *self.RATE_FIGURES]
+        return {name: self.url(name) for name in names}
+
+    def row(self, **extra: Any) -> dict[str, str]:
         return {
-            "issued": self.issued(),
-            "due": self.due(),
-            "closed": self.closed(),
-            "closed_on_time": self.closed(),
-            "closure_rate": self.closed(),
-            "on_time_rate": self.closed(),
-            "rework_rate": self.due(),
-            "extension_rate": self.due(),
-            "overdue_open": self.overdue_open(),
+            name: self.url(name, **extra) for name in ("issued", "due", "closed", "overdue_open")
         }
 
-    def row(self, **params: Any) -> dict[str, str]:
-        return {
-            "issued": self.issued(**params),
-            "due": self.due(**params),
-            "closed": self.closed(**params),
-            "overdue_open": self.overdue_open(**params),
-        }
+
+def _manager_areas(request: HttpRequest) -> list[Area]:
+    """The areas a manager may pick (``dashboard_areas``); 403 for anyone else."""
+    if not user_holds_role(request.user, MANAGER_ROLES):
+        raise PermissionDenied
+    areas = dashboard_areas(request.user)
+    if not areas:
+        raise PermissionDenied
+    return areas
+
+
+def _with_defaults(request: HttpRequest, defaults: dict[str, Any]) -> Any:
+    """The query string with ``defaults`` for what it leaves out."""
+    params = request.GET.copy()
+    for key, value in defaults.items():
+        params.setdefault(key, str(value))
+    return params
 
 
 @login_required
@@ -107,16 +124,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The figures of an area for a period: cards, tables by source, category and area,
     the trend chart. ``?area=CODE&start=YYYY-MM-DD&end=YYYY-MM-DD``."""
     user = request.user
-    if not user_holds_role(user, MANAGER_ROLES):
-        raise PermissionDenied
-    areas = dashboard_areas(user)
-    if not areas:
-        raise PermissionDenied
+    areas = _manager_areas(request)
     start, end = default_period(timezone.localdate())
     # What the query leaves out keeps its default (a link may give only the period).
-    params = request.GET.copy()
-    for key, value in {"area": areas[0].code, "start": start, "end": end}.items():
-        params.setdefault(key, str(value))
+    params = _with_defaults(request, {"area": areas[0].code, "start": start, "end": end})
     form = DashboardForm(params, areas=areas)
     area = areas[0]
     if form.is_valid():
@@ -142,3 +153,169 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         },
     }
     return render(request, "analytics/dashboard.html", context)
+
+
+# --- The monthly ranking -------------------------------------------------------------------
+
+
+def _ranking_export_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of the ranking's xlsx/CSV export (rates as numbers, per cent)."""
+    header = [
+        _("Rank"), _("Change"), _("Code"), _("Area"), _("Due"), _("Closed"),
+        _("Closed on time"), _("Closure rate (%)"), _("On-time closure rate (%)"),
+        _("Rework rate (%)"), _("Score"), _("Grade"),
+    ]  # fmt: skip
+    keys = ("code", "name", "due", "closed", "closed_on_time", "closure_rate")
+    more = ("on_time_rate", "rework_rate", "score", "grade")
+    body = [[r["rank"], rank_change_label(r), *(r[k] for k in keys + more)] for r in rows]
+    return header, body
+
+
+def rank_change_label(row: dict[str, Any]) -> str:
+    """``↑3``, ``↓1``, ``=`` (same rank), ``new`` (ranked now, not last month) or ``""``."""
+    if row["is_new"]:
+        return str(_("new"))
+    change = row["rank_change"]
+    if change is None:
+        return ""
+    if change > 0:
+        return f"↑{change}"
+    if change < 0:
+        return f"↓{-change}"
+    return "="
+
+
+@login_required
+@require_GET
+def ranking(request: HttpRequest) -> HttpResponse:
+    """The "三个一" monthly ranking of the communities or grids inside an area.
+    ``?area=CODE&month=YYYY-MM&level=community|grid`` (default: the user's first area,
+    last month, communities); ``&format=xlsx`` or ``csv`` downloads it."""
+    areas = _manager_areas(request)
+    last_month = previous_month(timezone.localdate().replace(day=1))
+    params = _with_defaults(
+        request,
+        {"area": areas[0].code, "month": f"{last_month:%Y-%m}", "level": AreaLevel.COMMUNITY},
+    )
+    form = RankingForm(params, areas=areas)
+    area, month, level = areas[0], last_month, AreaLevel.COMMUNITY.value
+    if form.is_valid():
+        area, month, level = (form.cleaned_data[k] for k in ("area", "month", "level"))
+    rows = area_ranking(user=request.user, area=area, level=level, month=month)
+    export = request.GET.get("format")
+    if export in ("xlsx", "csv"):
+        header, body = _ranking_export_rows(rows)
+        name = f"ranking-{area.code}-{level}-{month:%Y-%m}.{export}"
+        if export == "xlsx":
+            data = table_xlsx(sheet_title=_("Ranking"), header=header, rows=body)
+            kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            data, kind = table_csv(header=header, rows=body), "text/csv; charset=utf-8"
+        response = HttpResponse(data, content_type=kind)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    links = TaskLinks(area=area, start=month, end=month_last_day(month))
+    query = {"area": area.code, "month": f"{month:%Y-%m}", "level": level}
+    context = {
+        "form": form,
+        "area": area,
+        "month": month,
+        "level": level,
+        "rows": [(row, rank_change_label(row), links.row(area=row["code"])) for row in rows],
+        "export_xlsx": "?" + urlencode(query | {"format": "xlsx"}),
+        "export_csv": "?" + urlencode(query | {"format": "csv"}),
+    }
+    return render(request, "analytics/ranking.html", context)
+
+
+# --- Hot spots -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def hotspots(request: HttpRequest) -> HttpResponse:
+    """Places, households and grids with repeated events of one category, and the
+    categories rising week on week. ``?area=CODE&end=YYYY-MM-DD&days=30&min_events=3``
+    (default: the user's first area, up to yesterday, 30 days, 3 events)."""
+    areas = _manager_areas(request)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    defaults = {
+        "area": areas[0].code,
+        "end": yesterday,
+        "days": REPEAT_WINDOW_DAYS,
+        "min_events": REPEAT_MIN_EVENTS,
+    }
+    form = HotspotForm(_with_defaults(request, defaults), areas=areas)
+    area, end, days, least = areas[0], yesterday, REPEAT_WINDOW_DAYS, REPEAT_MIN_EVENTS
+    if form.is_valid():
+        area, end, days, least = (
+            form.cleaned_data[k] for k in ("area", "end", "days", "min_events")
+        )
+    repeats = hotspot_repeats(user=request.user, area=area, end=end, days=days, min_events=least)
+    rising = hotspot_rising(user=request.user, area=area, end=end)
+    window = TaskLinks(area=area, start=repeats["start"], end=end)
+    this_week = TaskLinks(area=area, start=rising["this_start"], end=end)
+
+    def linked(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+        return [(r, window.url("issued", area=r["area"], category=r["category"])) for r in rows]
+
+    context = {
+        "form": form,
+        "area": area,
+        "repeats": repeats,
+        "rising": rising,
+        "places": linked(repeats["places"]),
+        "households": linked(repeats["households"]),
+        "grids": linked(repeats["grids"]),
+        "rising_rows": [
+            (r, this_week.url("issued", category=r["category"])) for r in rising["rows"]
+        ],
+    }
+    return render(request, "analytics/hotspots.html", context)
+
+
+# --- The map -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def area_map_page(request: HttpRequest) -> HttpResponse:
+    """The map of an area's children coloured by overdue count or closure rate.
+    ``?area=CODE&start=…&end=…&colour=overdue|closure`` (default: the user's first area,
+    the last 7 days, overdue). Clicking a child drills down; at the deepest level the
+    click opens the task list."""
+    areas = _manager_areas(request)
+    start, end = default_period(timezone.localdate())
+    form = DashboardForm(
+        _with_defaults(request, {"area": areas[0].code, "start": start, "end": end}),
+        areas=areas,
+    )
+    area = areas[0]
+    if form.is_valid():
+        area = form.cleaned_data["area"]
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    elif "area" not in form.errors and "area" in form.cleaned_data:
+        area = form.cleaned_data["area"]  # a bad period keeps the chosen area
+    collection = area_map(user=request.user, area=area, start=start, end=end)
+    links = TaskLinks(area=area, start=start, end=end)
+    for feature in collection["features"]:
+        code = feature["properties"]["code"]
+        feature["properties"]["links"] = links.row(area=code)
+    colour = request.GET.get("colour")
+    context = {
+        "form": form,
+        "area": area,
+        "start": start,
+        "end": end,
+        "colour": colour if colour in ("overdue", "closure") else "overdue",
+        "collection": collection,
+        "ancestors": _ancestors(area, areas),
+        "tile_url": settings.GRIDGOV_MAP_TILE_URL,
+        "period": urlencode({"start": start.isoformat(), "end": end.isoformat()}),
+    }
+    return render(request, "analytics/map.html", context)
+
+
+def _ancestors(area: Area, areas: list[Area]) -> list[Area]:
+    """The breadcrumb: the pickable areas whose code ``area``'s code starts with."""
+    return [a for a in areas if area.code.startswith(a.code) and a.code != area.code]

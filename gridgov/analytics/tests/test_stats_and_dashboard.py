@@ -86,7 +86,8 @@ def test_the_dashboard_shows_the_same_figures_as_the_command(street: TaskStreet,
     assert 'data-figure="closure_rate">75.00%<' in html
     assert 'id="dash-trend-data"' in html
     assert "echarts.min.js" in html
-    assert "/en/manage/tasks/?area=330106004&amp;deadline_from=2025-06-02" in html
+    assert "/en/manage/tasks/?area=330106004&amp;due=1&amp;deadline_from=2025-06-02" in html
+    assert "overdue=now" in html
     assert 'title="Closure rate = closed / due."' in html
     assert 'name="start" value="2025-06-02"' in html
     assert ">D</td>" in html
