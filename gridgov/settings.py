@@ -232,3 +232,8 @@ HUEY = {
 }
 
 # --- Settings of the later apps (iot, open311, imports, simulation, maps): append below. ---
+
+# Map tiles of the command centre's map (/dashboard/map/), e.g.
+# "https://tile.example.org/{z}/{x}/{y}.png" on a network that has a tile server. Empty
+# (the default): the area polygons on a plain background, nothing fetched (closed network).
+GRIDGOV_MAP_TILE_URL = env.str("GRIDGOV_MAP_TILE_URL", default="")
