@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from gridgov.notifications.selectors import notification_unread_count
@@ -55,3 +56,18 @@ def web_dashboard_url() -> str:
         return reverse("analytics:dashboard")
     except NoReverseMatch:
         return ""
+
+
+@register.filter
+def web_unprefixed(path: str) -> str:
+    """``path`` without its language prefix (``/en/inbox/?a=1`` → ``/inbox/?a=1``), for the
+    ``next`` field of the language switch. Django's ``set_language`` translates ``next``
+    by resolving it in the active language, which on ``/i18n/setlang/`` is the default
+    one (``prefix_default_language=False``): ``/en/…`` does not resolve there and the
+    switch back to Chinese stayed on English. An unprefixed path resolves and is
+    translated to the chosen language."""
+    for code, _name in settings.LANGUAGES:
+        prefix = f"/{code}/"
+        if path.startswith(prefix):
+            return path[len(prefix) - 1 :]
+    return path
