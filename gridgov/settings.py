@@ -237,3 +237,29 @@ HUEY = {
 # "https://tile.example.org/{z}/{x}/{y}.png" on a network that has a tile server. Empty
 # (the default): the area polygons on a plain background, nothing fetched (closed network).
 GRIDGOV_MAP_TILE_URL = env.str("GRIDGOV_MAP_TILE_URL", default="")
+
+# --- Residents' reports: Open311 GeoReport v2 and /resident/ (docs/open311.md) ------------
+# A resident's report of the same task type within this distance (metres) of an open report
+# made within this window (hours) is linked to it as a duplicate, not dispatched again.
+GRIDGOV_OPEN311_DUPLICATE_RADIUS_M = env.float("GRIDGOV_OPEN311_DUPLICATE_RADIUS_M", default=50.0)
+GRIDGOV_OPEN311_DUPLICATE_WINDOW_HOURS = env.int(
+    "GRIDGOV_OPEN311_DUPLICATE_WINDOW_HOURS", default=72
+)
+# GET requests without dates: the last N days; at most this many requests per answer.
+GRIDGOV_OPEN311_REQUESTS_WINDOW_DAYS = env.int("GRIDGOV_OPEN311_REQUESTS_WINDOW_DAYS", default=90)
+GRIDGOV_OPEN311_REQUESTS_LIMIT = env.int("GRIDGOV_OPEN311_REQUESTS_LIMIT", default=1000)
+# Throttling (Django cache): requests per window per api key and per client IP address.
+GRIDGOV_OPEN311_THROTTLE_WINDOW_SECONDS = env.int(
+    "GRIDGOV_OPEN311_THROTTLE_WINDOW_SECONDS", default=60
+)
+GRIDGOV_OPEN311_THROTTLE_PER_KEY = env.int("GRIDGOV_OPEN311_THROTTLE_PER_KEY", default=120)
+GRIDGOV_OPEN311_THROTTLE_PER_IP = env.int("GRIDGOV_OPEN311_THROTTLE_PER_IP", default=60)
+# The discovery document's contact line and the jurisdiction id clients may send.
+GRIDGOV_OPEN311_CONTACT = env.str("GRIDGOV_OPEN311_CONTACT", default="")
+GRIDGOV_OPEN311_JURISDICTION = env.str("GRIDGOV_OPEN311_JURISDICTION", default="")
+# The resident page's SMS verification codes: the sender (dotted path; the log backend
+# writes the code to the log) and how long a code is valid (minutes).
+GRIDGOV_OPEN311_SMS_BACKEND = env.str(
+    "GRIDGOV_OPEN311_SMS_BACKEND", default="gridgov.open311.sms.LogSmsBackend"
+)
+GRIDGOV_OPEN311_SMS_CODE_MINUTES = env.int("GRIDGOV_OPEN311_SMS_CODE_MINUTES", default=10)

@@ -46,6 +46,15 @@ def validate_recurrence(value: str) -> None:
         raise ValidationError("; ".join(problems))
 
 
+def validate_report_fields(value: object) -> None:
+    """Field validator: a list of Open311 attribute definitions (see
+    ``gridgov.open311.attributes.report_fields_problems``)."""
+    from gridgov.open311.attributes import report_fields_problems  # the Open311 vocabulary
+
+    if problems := report_fields_problems(value):
+        raise ValidationError("; ".join(problems))
+
+
 def validate_form_fields(value: object) -> None:
     """Field validator: a list of form-field definitions (see ``form_fields_problems``)."""
     if problems := form_fields_problems(value):
@@ -140,6 +149,18 @@ class TaskType(CatalogEntry):
         _("public"),
         default=False,
         help_text=_("Residents may report it (offered as an Open311 service)."),
+    )
+    report_fields = models.JSONField(
+        _("resident's report fields"),
+        default=list,
+        blank=True,
+        validators=[validate_report_fields],
+        help_text=_(
+            "What a resident reporting this type is asked (the Open311 service definition): "
+            "a list of {code, datatype (string, number, datetime, text, singlevaluelist, "
+            "multivaluelist), required, description_zh, description_en, values: [{key, "
+            "name_zh, name_en}] for the list types}."
+        ),
     )
     negative_list = models.BooleanField(
         _("on the negative list"),

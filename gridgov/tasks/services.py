@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -70,6 +72,7 @@ __all__ = [
     "task_create",
     "task_deadline_set",
     "task_dispatch",
+    "task_duplicate_find",
     "task_event_record",
     "task_extension_decide",
     "task_extension_request",
@@ -393,6 +396,56 @@ def _event_rule(task_type: TaskType) -> TaskRule | None:
     )
 
 
+def task_duplicate_find(
+    *,
+    task_type: TaskType,
+    lon: float,
+    lat: float,
+    now: dt.datetime | None = None,
+    radius_m: float | None = None,
+    window: dt.timedelta | None = None,
+) -> Task | None:
+    """Return the first open report of the same problem at the same place, or ``None``.
+
+    Input: the new report's ``task_type`` and location (WGS84 ``lon``, ``lat`` degrees);
+    ``radius_m`` (metres, default ``GRIDGOV_OPEN311_DUPLICATE_RADIUS_M``) and ``window``
+    (default ``GRIDGOV_OPEN311_DUPLICATE_WINDOW_HOURS`` hours before ``now``). A match is a
+    worker's or resident's report of the same type, still open, itself not a duplicate,
+    created within the window and within ``radius_m`` by the haversine distance
+    (``evidence.haversine_m``). Output: the earliest match (by creation, then id). One
+    query, narrowed by a bounding box before the exact distance.
+    """
+    now = _now(now)
+    radius = float(
+        radius_m if radius_m is not None else settings.GRIDGOV_OPEN311_DUPLICATE_RADIUS_M
+    )
+    window = window or dt.timedelta(hours=settings.GRIDGOV_OPEN311_DUPLICATE_WINDOW_HOURS)
+    dlat = math.degrees(radius / evidence.EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    candidates = Task.objects.filter(
+        task_type=task_type,
+        source__in=REPORT_SOURCES,
+        state__in=OPEN_STATES,
+        duplicate_of__isnull=True,
+        created_at__gte=now - window,
+        created_at__lte=now,
+        lon__gte=lon - dlon,
+        lon__lte=lon + dlon,
+        lat__gte=lat - dlat,
+        lat__lte=lat + dlat,
+    ).order_by("created_at", "id")
+    return next(
+        (
+            task
+            for task in candidates
+            if task.lon is not None
+            and task.lat is not None
+            and evidence.haversine_m(lon, lat, task.lon, task.lat) <= radius
+        ),
+        None,
+    )
+
+
 def _apply_route(task: Task, route: Route) -> None:
     task.area = route.area
     task.assignee_id = route.assignee_id
@@ -433,7 +486,10 @@ def task_create(
     imports — the type's active event-driven rule with the lowest code (its time limit
     and evidence apply). State: ``routine``, ``directive``, ``campaign`` and ``alarm``
     tasks start ``dispatched`` (routed now, see ``routing``; a CREATE and a DISPATCH row);
-    reports and imports start ``reported`` (a CREATE row; routed when dispatched).
+    reports and imports start ``reported`` (a CREATE row; routed when dispatched). A
+    resident's report with a location that ``task_duplicate_find`` matches is a duplicate:
+    it is created ``rejected`` with ``duplicate_of`` the first task (never dispatched; a
+    CREATE row with ``data.duplicate_of``), and the first task gets a DUPLICATE row.
     Deadline: ``deadline``, else the directive's, else — when the task is dispatched — the
     rule's time limit from ``now`` on the working calendar. Priority: ``priority``, else
     the rule's, else the directive's, else normal. ``source_key`` (unique) makes the call
@@ -503,6 +559,11 @@ def task_create(
         rule = _event_rule(task_type)
 
     initial = TaskState.DISPATCHED if source in DISPATCHED_SOURCES else TaskState.REPORTED
+    first: Task | None = None
+    if source == TaskSource.RESIDENT_REPORT and lon is not None and lat is not None:
+        first = task_duplicate_find(task_type=task_type, lon=lon, lat=lat, now=now)
+        if first is not None:
+            initial = TaskState.REJECTED
     saved: list[str] = []
     try:
         with transaction.atomic():
@@ -526,6 +587,7 @@ def task_create(
                 or Priority.NORMAL,
                 state=initial,
                 reporter=reporter,
+                duplicate_of=first,
             )
             if initial == TaskState.DISPATCHED:
                 task.dispatched_at = now
@@ -556,10 +618,21 @@ def task_create(
                     "source": source,
                     **({"source_key": source_key} if source_key else {}),
                     **({"photos": len(checked)} if checked else {}),
+                    **({"duplicate_of": first.number} if first else {}),
                 },
                 at=now,
             )
             _attachments_store(task, created, checked, (), saved)
+            if first is not None:
+                task_event_record(
+                    task=first,
+                    action=TaskAction.DUPLICATE,
+                    actor=actor,
+                    lon=lon,
+                    lat=lat,
+                    data={"duplicate": task.number},
+                    at=now,
+                )
             if initial == TaskState.DISPATCHED:
                 task_event_record(
                     task=task,
