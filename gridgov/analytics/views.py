@@ -39,7 +39,11 @@ from gridgov.analytics.selectors import (
     task_figures,
 )
 from gridgov.areas.models import Area, AreaLevel
-from gridgov.people.selectors import area_codes_visible_to, user_holds_role
+from gridgov.people.selectors import (
+    area_codes_visible_to,
+    user_can_access_area,
+    user_holds_role,
+)
 from gridgov.web.exports import table_csv, table_xlsx
 from gridgov.web.forms_manage import figure_list_params
 
@@ -101,12 +105,19 @@ class TaskLinks:
 
 
 def _manager_areas(request: HttpRequest) -> list[Area]:
-    """The areas a manager may pick (``dashboard_areas``); 403 for anyone else."""
+    """The areas a manager may pick (``dashboard_areas``), plus the requested
+    ``?area=`` when it is a grid or micro-grid inside the user's areas (a drill-down from
+    the map); 403 for anyone else."""
     if not user_holds_role(request.user, MANAGER_ROLES):
         raise PermissionDenied
     areas = dashboard_areas(request.user)
     if not areas:
         raise PermissionDenied
+    code = request.GET.get("area")
+    if code and all(a.code != code for a in areas):
+        found = Area.objects.filter(code=code).first()
+        if found is not None and user_can_access_area(request.user, found, roles=MANAGER_ROLES):
+            areas.append(found)
     return areas
 
 
