@@ -109,6 +109,11 @@ def _fresh_cache(settings: Any) -> Iterator[None]:
 
 @pytest.fixture
 def world(db: Any) -> Open311World:
+    """The world of ``make_world`` in a test transaction."""
+    return make_world()
+
+
+def make_world() -> Open311World:
     """``service``: type ``patrol`` (code 8801, event rule ``quick``: 4 working hours),
     public, with ``REPORT_FIELDS``; ``plain``: type ``volunteer`` (8802), public, no
     fields; the others stay private. ``raw_key``: the key of client ``test-app``."""
