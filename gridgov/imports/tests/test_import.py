@@ -207,11 +207,11 @@ def test_a_crash_mid_way_leaves_whole_batches_and_a_rerun_completes(
     real_events = services._events
     calls = {"n": 0}
 
-    def crash_in_second_batch(case: Any, task: Task, system: str) -> list[TaskEvent]:
+    def crash_in_second_batch(case: Any, task_id: int, system: str) -> list[Any]:
         calls["n"] += 1
         if calls["n"] == 3:  # the first task of the second batch (batches of 2)
             raise RuntimeError("killed")
-        return real_events(case, task, system)
+        return real_events(case, task_id, system)
 
     monkeypatch.setattr(services, "_events", crash_in_second_batch)
     with pytest.raises(RuntimeError, match="killed"):
