@@ -233,10 +233,21 @@ HUEY = {
 
 # --- Settings of the later apps (iot, open311, imports, simulation, maps): append below. ---
 
-# Map tiles of the command centre's map (/dashboard/map/), e.g.
-# "https://tile.example.org/{z}/{x}/{y}.png" on a network that has a tile server. Empty
-# (the default): the area polygons on a plain background, nothing fetched (closed network).
-GRIDGOV_MAP_TILE_URL = env.str("GRIDGOV_MAP_TILE_URL", default="")
+# --- Digital family (iot): see docs/iot.md ------------------------------------------------
+# The MQTT broker devices publish to (mqtt://host:port; mqtts:// for TLS).
+MQTT_URL = env.str("MQTT_URL", default="mqtt://127.0.0.1:1883")
+# Topic root: devices publish to <prefix>/devices/{serial}/telemetry and …/event.
+GRIDGOV_IOT_TOPIC_PREFIX = env.str("GRIDGOV_IOT_TOPIC_PREFIX", default="gridgov/v1")
+# The consumer's fixed MQTT client id (its persistent session lives on the broker under it).
+GRIDGOV_IOT_CLIENT_ID = env.str("GRIDGOV_IOT_CLIENT_ID", default="gridgov-ingest")
+# Raw readings and processed message ids are kept this long; hourly aggregates for good.
+GRIDGOV_IOT_RAW_RETENTION_DAYS = env.int("GRIDGOV_IOT_RAW_RETENTION_DAYS", default=90)
+# A device timestamp more than this far ahead of the server clock is refused.
+GRIDGOV_IOT_MAX_FUTURE_SECONDS = env.int("GRIDGOV_IOT_MAX_FUTURE_SECONDS", default=300)
+# An alarm clears by itself once its condition has stayed away this long (no flapping).
+GRIDGOV_IOT_CLEAR_AFTER_MINUTES = env.int("GRIDGOV_IOT_CLEAR_AFTER_MINUTES", default=10)
+# A non-critical alarm nobody acknowledged becomes an urgent task after this long.
+GRIDGOV_IOT_UNACKNOWLEDGED_MINUTES = env.int("GRIDGOV_IOT_UNACKNOWLEDGED_MINUTES", default=30)
 
 # --- Residents' reports: Open311 GeoReport v2 and /resident/ (docs/open311.md) ------------
 # A resident's report of the same task type within this distance (metres) of an open report
@@ -263,3 +274,14 @@ GRIDGOV_OPEN311_SMS_BACKEND = env.str(
     "GRIDGOV_OPEN311_SMS_BACKEND", default="gridgov.open311.sms.LogSmsBackend"
 )
 GRIDGOV_OPEN311_SMS_CODE_MINUTES = env.int("GRIDGOV_OPEN311_SMS_CODE_MINUTES", default=10)
+
+# Map tiles of the command centre's map (/dashboard/map/), e.g.
+# "https://tile.example.org/{z}/{x}/{y}.png" on a network that has a tile server. Empty
+# (the default): the area polygons on a plain background, nothing fetched (closed network).
+GRIDGOV_MAP_TILE_URL = env.str("GRIDGOV_MAP_TILE_URL", default="")
+
+# --- Worker reports (docs/web.md "Worker reports") -------------------------------------------
+# True (the default): a grid worker's patrol report (worker_report) is registered and
+# dispatched at once by the system, routed by the engine (the reporter is staff); False: it
+# waits `reported` for a dispatcher to register it.
+GRIDGOV_WORKER_REPORT_AUTO_REGISTER = env.bool("GRIDGOV_WORKER_REPORT_AUTO_REGISTER", default=True)
