@@ -47,7 +47,7 @@ from gridgov.catalog.models import TaskRule, TaskType
 from gridgov.core.calendar import CALENDAR_UNITS, deadline_compute, working_time_between
 from gridgov.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gridgov.people.choices import Role
-from gridgov.people.models import Department, Household, Place
+from gridgov.people.models import Department, Household, Membership, Place
 from gridgov.people.selectors import user_can_access_area, user_memberships
 from gridgov.tasks import evidence
 from gridgov.tasks.choices import (
@@ -493,7 +493,10 @@ def task_create(
     Deadline: ``deadline``, else the directive's, else — when the task is dispatched — the
     rule's time limit from ``now`` on the working calendar. Priority: ``priority``, else
     the rule's, else the directive's, else normal. ``source_key`` (unique) makes the call
-    idempotent: an existing task with that key is returned unchanged.
+    idempotent: an existing task with that key is returned unchanged. A grid worker's
+    report (``worker_report`` by a staff actor) is registered and dispatched at once by
+    the system when ``GRIDGOV_WORKER_REPORT_AUTO_REGISTER`` is true (the default; see
+    ``_worker_report_auto_register``), else it waits ``reported`` for a dispatcher.
 
     The actor (``None``: the system) needs a role over the area: any role to report
     (``worker_report``, ``resident_report``), a dispatcher role for the other sources.
@@ -645,6 +648,8 @@ def task_create(
                 _notify_receivers(
                     task, "task_dispatched", _("New task %(number)s") % {"number": task.number}
                 )
+            elif source == TaskSource.WORKER_REPORT and actor is not None:
+                _worker_report_auto_register(task, now=now)
     except IntegrityError:
         # Two creators raced on the same source key: the other one's task stands.
         _files_delete(saved)
@@ -693,6 +698,71 @@ def _route_data(task: Task) -> dict[str, Any]:
         "department": task.department_id,
         "needs_attention": task.needs_attention,
     }
+
+
+def _worker_report_auto_register(task: Task, *, now: dt.datetime) -> None:
+    """Register and dispatch a grid worker's fresh report at once, as the system.
+
+    Policy ``GRIDGOV_WORKER_REPORT_AUTO_REGISTER`` (default true): the reporter is staff
+    on patrol, so the report needs no dispatcher's 立案 before it is worked on. The task
+    goes reported → registered → dispatched (a REGISTER and a DISPATCH row, actor the
+    system, ``data.policy`` naming the setting), routed by the engine (``routing``), its
+    deadline from the rule's time limit starting ``now``; the receiver is notified. With
+    the setting false nothing happens and the report waits for a dispatcher. Runs inside
+    ``task_create``'s transaction.
+    """
+    if not getattr(settings, "GRIDGOV_WORKER_REPORT_AUTO_REGISTER", True):
+        return
+    policy = {"policy": "GRIDGOV_WORKER_REPORT_AUTO_REGISTER"}
+    task.register()
+    task.registered_at = now
+    task.save()
+    task_event_record(
+        task=task,
+        action=TaskAction.REGISTER,
+        actor=None,
+        from_state=TaskState.REPORTED,
+        to_state=TaskState.REGISTERED,
+        note=_("Registered automatically: a grid worker's report."),
+        data=policy,
+        at=now,
+    )
+    task.dispatch()
+    _apply_route(task, _resolve_route(task, area=task.area))
+    task.dispatched_at = now
+    if task.deadline is None:
+        task_deadline_set(task, _deadline_from_rule(task.rule, now))
+    task.save()
+    task_event_record(
+        task=task,
+        action=TaskAction.DISPATCH,
+        actor=None,
+        from_state=TaskState.REGISTERED,
+        to_state=TaskState.DISPATCHED,
+        data={**_route_data(task), **policy},
+        at=now,
+    )
+    _notify_receivers(task, "task_dispatched", _("New task %(number)s") % {"number": task.number})
+
+
+def _verifiers_of(task: Task) -> list[Any]:
+    """Who checks the task's feedback: the active users holding a verifier role
+    (``VERIFIER_ROLES``) on the deepest area above or at the task's area that has any —
+    the grid's leader, else the community's admin or leader, else the command centre —
+    never the assignee. One query."""
+    codes = [task.area.code[:n] for n in range(1, len(task.area.code) + 1)]
+    rows = list(
+        Membership.objects.filter(
+            role__in=VERIFIER_ROLES, area__code__in=codes, user__is_active=True
+        )
+        .exclude(user_id=task.assignee_id or 0)
+        .select_related("user", "area")
+    )
+    if not rows:
+        return []
+    deepest = max(len(m.area.code) for m in rows)
+    users = {m.user_id: m.user for m in rows if len(m.area.code) == deepest}
+    return [users[pk] for pk in sorted(users)]
 
 
 # --- the transition engine --------------------------------------------------------------
@@ -1136,6 +1206,13 @@ def task_submit_feedback(
 
     def store_photos(t: Task, event: TaskEvent) -> None:
         _attachments_store(t, event, t._checked_photos, kinds or (), saved)  # type: ignore[attr-defined]
+        _notify(
+            _verifiers_of(t),
+            "task_handled",
+            t,
+            _("Task %(number)s handled: please check it") % {"number": t.number},
+            t.title,
+        )
 
     try:
         return _run(

@@ -27,7 +27,7 @@ from gridgov.tasks.models import Task
 XLSX_WIDTHS = [16, 40, 24, 16, 14, 10, 18, 18]
 
 
-def _local(value: dt.datetime | None) -> dt.datetime | None:
+def local_naive(value: dt.datetime | None) -> dt.datetime | None:
     """``value`` in local time, naive (Excel has no time zones)."""
     if value is None:
         return None
@@ -63,8 +63,8 @@ def task_export_rows(tasks: Iterable[Task]) -> Iterable[list[Any]]:
             (assignee.get_full_name() or assignee.get_username()) if assignee else "",
             str(task.get_state_display()),
             _light_label(getattr(task, "light", "")),
-            _local(task.deadline),
-            _local(task.created_at),
+            local_naive(task.deadline),
+            local_naive(task.created_at),
         ]
 
 
@@ -77,7 +77,7 @@ def table_xlsx(
 ) -> bytes:
     """Return an xlsx workbook (openpyxl) of one sheet: ``header`` as the first, frozen
     row, then ``rows``; ``widths`` in Excel character units per column. ``datetime`` cells
-    are written as real Excel datetimes (give them local and naive, see ``_local``) shown
+    are written as real Excel datetimes (give them local and naive, see ``local_naive``) shown
     ``yyyy-mm-dd hh:mm``; ``date`` cells as dates."""
     book = Workbook(write_only=False)
     sheet = book.active

@@ -19,10 +19,13 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gridgov.areas.models import Area
+from gridgov.areas.models import Area, AreaLevel
+from gridgov.areas.selectors import area_valid_q
+from gridgov.catalog.choices import Priority
 from gridgov.catalog.models import Category, TaskType
-from gridgov.people.selectors import area_queryset_visible_to
+from gridgov.people.selectors import area_queryset_visible_to, scope_queryset
 from gridgov.tasks.choices import OPEN_STATES, TaskSource, TaskState, TrafficLight
+from gridgov.tasks.directives import INDICATORS
 from gridgov.tasks.models import Task
 from gridgov.web.forms import IdempotentForm
 
@@ -92,6 +95,8 @@ class TaskFilterForm(forms.Form):
     - ``on_time=yes``/``no``: closed at or before its deadline / closed after it;
     - ``reworked=yes``/``no``: returned for rework at least once (``rework_count`` > 0);
     - ``extended=yes``/``no``: granted an extension at least once (``extension_count`` > 0).
+
+    ``directive`` and ``campaign`` (ids) list the tasks of one directive or one batch.
     """
 
     q = forms.CharField(label=_("Number or title"), required=False, max_length=100)
@@ -127,6 +132,8 @@ class TaskFilterForm(forms.Form):
         required=False,
         choices=[("", "—"), ("1", _("Due: not suspended, rejected or cancelled"))],
     )
+    directive = forms.IntegerField(label=_("Directive"), required=False, min_value=1)
+    campaign = forms.IntegerField(label=_("Campaign"), required=False, min_value=1)
     on_time = _yes_no(_("Closed on time"))
     reworked = _yes_no(_("Reworked"))
     extended = _yes_no(_("Extended"))
@@ -198,6 +205,10 @@ class TaskFilterForm(forms.Form):
             qs = qs.filter(Q(number__icontains=text) | Q(title__icontains=text))
         if data.get("category") is not None:
             qs = qs.filter(task_type__category=data["category"])
+        if data.get("directive"):
+            qs = qs.filter(directive_id=data["directive"])
+        if data.get("campaign"):
+            qs = qs.filter(assignment_slip__campaign_id=data["campaign"])
         if data.get("open"):
             qs = qs.filter(state__in=OPEN_STATES)
         if data.get("overdue") == "now":
@@ -300,3 +311,152 @@ class TransferForm(IdempotentForm):
         if user is None:
             raise forms.ValidationError(_("No user %(name)s.") % {"name": name}, code="worker")
         return user
+
+
+# --- directives and campaigns ------------------------------------------------------------
+
+#: Levels the directive's area picker offers (they expand to grids, or are grids).
+PICKER_LEVELS = (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY, AreaLevel.GRID)
+_LOCAL_INPUT = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def _deadline_field() -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=_("Deadline"),
+        input_formats=_LOCAL_INPUT,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Local time."),
+    )
+
+
+def _task_type_field() -> forms.ModelChoiceField[TaskType]:
+    return forms.ModelChoiceField(
+        label=_("Task type"),
+        queryset=TaskType.objects.order_by("code"),
+        empty_label="—",
+    )
+
+
+class _AreaChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{'· ' * obj.depth}{obj.name} ({obj.code})"
+
+
+def issuer_areas(user: Any, *, roles: Any, on: dt.date) -> QuerySet[Area]:
+    """The areas ``user`` may send work to under ``roles``: their areas and the districts,
+    streets, communities and grids inside them in force on ``on``, by code (parents
+    first)."""
+    return (
+        scope_queryset(Area.objects.all(), user, area_field="", roles=roles)
+        .filter(area_valid_q(on), level__in=PICKER_LEVELS)
+        .order_by("code")
+    )
+
+
+class DirectiveForm(IdempotentForm):
+    """Issue a directive (``tasks.directives.directive_issue``) to chosen areas."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    instruction = forms.CharField(
+        label=_("Instruction"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
+    )
+    task_type = _task_type_field()
+    deadline = _deadline_field()
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL
+    )
+    areas = _AreaChoices(
+        label=_("Areas"),
+        queryset=Area.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A street or community sends one task to each of its grids."),
+    )
+    indicator = forms.ChoiceField(label=_("Indicator"), required=False)
+    indicator_target = forms.DecimalField(
+        label=_("Indicator target (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+    )
+    period_start = forms.DateField(
+        label=_("Indicator period from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    period_end = forms.DateField(
+        label=_("Indicator period to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, areas: QuerySet[Area], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["areas"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)  # noqa: S101 - narrows
+        field.queryset = areas
+        indicator = self.fields["indicator"]
+        assert isinstance(indicator, forms.ChoiceField)  # noqa: S101 - narrows the type
+        indicator.choices = [("", "—")] + [(k, v.label) for k, v in INDICATORS.items()]
+
+    def clean_deadline(self) -> dt.datetime:
+        value: dt.datetime = self.cleaned_data["deadline"]
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+class CampaignForm(IdempotentForm):
+    """A batch of assignment slips (``campaigns.services.campaign_issue``): the batch."""
+
+    title = forms.CharField(label=_("Title"), max_length=190)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    task_type = _task_type_field()
+    deadline = _deadline_field()
+    month = forms.CharField(
+        label=_("Month of the monthly cycle"),
+        required=False,
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+        help_text=_("Empty for a batch outside the monthly ranking."),
+    )
+
+    def clean_deadline(self) -> dt.datetime:
+        value: dt.datetime = self.cleaned_data["deadline"]
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+class SlipForm(forms.Form):
+    """One assignment slip of a batch: where (a place number, or a WGS84 location), the
+    problem and its photo. A row left wholly empty is skipped."""
+
+    problem = forms.CharField(
+        label=_("Problem"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    place = forms.IntegerField(label=_("Place number"), required=False, min_value=1)
+    lon = forms.FloatField(label=_("Longitude"), required=False, min_value=-180, max_value=180)
+    lat = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
+    address = forms.CharField(label=_("Address"), required=False, max_length=200)
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+
+    def slip(self) -> dict[str, Any] | None:
+        """The slip as ``campaign_issue`` takes it, or ``None`` for an empty row."""
+        data = self.cleaned_data
+        given = ("problem", "place", "lon", "lat", "photo")
+        if not any(data.get(k) not in (None, "", False) for k in given):
+            return None
+        slip: dict[str, Any] = {"problem": data.get("problem") or "", "photo": data.get("photo")}
+        for key in ("place", "lon", "lat"):
+            if data.get(key) is not None:
+                slip[key] = data[key]
+        if data.get("address"):
+            slip["address"] = data["address"]
+        return slip
+
+
+#: The slip rows of the batch form (empty ones are skipped).
+SlipFormSet = forms.formset_factory(SlipForm, extra=5, max_num=200, absolute_max=200)

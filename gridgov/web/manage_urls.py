@@ -15,4 +15,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tasks/<str:number>/", views.task_manage, name="task"),
     path("tasks/<str:number>/<slug:action>/", views.task_action, name="task-action"),
     path("verify/", views.verify_queue, name="verify"),
+    path("directives/", views.directive_list, name="directives"),
+    path("directives/new/", views.directive_issue_view, name="directive-new"),
+    path("directives/<int:pk>/", views.directive_detail, name="directive"),
+    path("campaigns/", views.campaign_list, name="campaigns"),
+    path("campaigns/new/", views.campaign_issue_view, name="campaign-new"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path(
+        "campaigns/<int:pk>/export.xlsx",
+        views.campaign_export,
+        {"ext": "xlsx"},
+        name="campaign-xlsx",
+    ),
+    path(
+        "campaigns/<int:pk>/export.csv", views.campaign_export, {"ext": "csv"}, name="campaign-csv"
+    ),
 ]

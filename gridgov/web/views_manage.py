@@ -10,7 +10,8 @@ the page's idempotency key; the services' errors come back as messages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
@@ -19,19 +20,35 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
+from gridgov.areas.models import CODE_LENGTH, Area, AreaLevel
+from gridgov.campaigns.models import AssignmentSlip, Campaign
+from gridgov.campaigns.selectors import (
+    campaign_list_visible_to,
+    campaign_monthly_ranking,
+    campaign_progress,
+    slip_list_visible_to,
+)
+from gridgov.campaigns.services import AFTER, BEFORE, CAMPAIGN_ISSUER_ROLES, campaign_issue
 from gridgov.core.errors import GridgovError
 from gridgov.people.choices import Role
-from gridgov.people.selectors import user_holds_role
-from gridgov.tasks.choices import ExtensionStatus, TaskAction, TaskState
-from gridgov.tasks.models import Task, TaskEvent
+from gridgov.people.selectors import area_codes_visible_to, user_holds_role
+from gridgov.tasks.choices import OPEN_STATES, ExtensionStatus, TaskAction, TaskState
+from gridgov.tasks.directives import (
+    DIRECTIVE_ISSUER_ROLES,
+    directive_issue,
+    directive_list_visible_to,
+    directive_progress,
+    percent,
+)
+from gridgov.tasks.models import Directive, Task, TaskEvent
 from gridgov.tasks.selectors import (
     task_light_annotate,
     task_list_visible_to,
@@ -50,13 +67,23 @@ from gridgov.tasks.services import (
     task_transfer,
     task_verify,
 )
-from gridgov.web.exports import task_export_csv, task_export_xlsx
+from gridgov.web.exports import (
+    local_naive,
+    table_csv,
+    table_xlsx,
+    task_export_csv,
+    task_export_xlsx,
+)
 from gridgov.web.forms_manage import (
+    CampaignForm,
+    DirectiveForm,
     DispatchForm,
     NoteForm,
     ReasonForm,
+    SlipFormSet,
     TaskFilterForm,
     TransferForm,
+    issuer_areas,
 )
 from gridgov.web.selectors import task_target_label
 
@@ -67,15 +94,7 @@ EXPORT_LIMIT = 100_000
 #: Tasks shown on the verification queue at once (oldest first).
 QUEUE_LIMIT = 100
 
-OPEN_STATES = [
-    TaskState.REPORTED,
-    TaskState.REGISTERED,
-    TaskState.DISPATCHED,
-    TaskState.ACCEPTED,
-    TaskState.SENT_BACK,
-    TaskState.HANDLED,
-    TaskState.RETURNED,
-]
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -155,7 +174,7 @@ def task_export_xlsx_view(request: HttpRequest) -> HttpResponse:
     _form, qs = _filtered(request)
     return _attachment(
         task_export_xlsx(qs[:EXPORT_LIMIT]),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        XLSX_TYPE,
         _export_name("xlsx"),
     )
 
@@ -322,3 +341,414 @@ def verify_queue(request: HttpRequest) -> HttpResponse:
         task.target_label = task_target_label(task)  # type: ignore[attr-defined]
     context = {"tasks": tasks, "note_form": NoteForm(), "reason_form": ReasonForm()}
     return render(request, "web/manage/verify.html", context)
+
+
+# --- directives and campaigns: shared -----------------------------------------------------
+
+#: Remembered creations per session (idempotency key → id), most recent last.
+CREATED_MEMORY = 50
+
+
+def _created_once(request: HttpRequest, kind: str, key: str, create: Callable[[], Any]) -> int:
+    """Run ``create`` once per form key in this session and return the id it made.
+
+    The directive and campaign services take no idempotency key, so a double submission
+    of the same form (same key) finds the id the first one stored in the session and
+    creates nothing. ``create`` raises the services' errors."""
+    memory: dict[str, int] = dict(request.session.get("gridgov-created", {}))
+    name = f"{kind}:{key}"
+    if name in memory:
+        return memory[name]
+    made = create()
+    memory[name] = made.pk
+    request.session["gridgov-created"] = dict(list(memory.items())[-CREATED_MEMORY:])
+    return int(made.pk)
+
+
+def _overdue_q(prefix: str, now: dt.datetime) -> Q:
+    """Open, not suspended, deadline before ``now`` (GLOSSARY 超期), for ``prefix`` + the
+    task's fields."""
+    return Q(
+        **{
+            f"{prefix}state__in": list(OPEN_STATES),
+            f"{prefix}suspended_at__isnull": True,
+            f"{prefix}deadline__lt": now,
+        }
+    )
+
+
+def _tallies(rows: Iterable[Any], key: str) -> dict[Any, dict[str, Any]]:
+    """``{row[key]: row}`` with ``rate`` = closed / (total − cancelled) added."""
+    result = {}
+    for row in rows:
+        row["rate"] = percent(row["closed"], row["total"] - row["cancelled"])
+        result[row[key]] = row
+    return result
+
+
+def _counts(prefix: str, now: dt.datetime) -> dict[str, Any]:
+    """The conditional counts of a progress row, over tasks at ``prefix``."""
+    return {
+        "total": Count("pk"),
+        "closed": Count("pk", filter=Q(**{f"{prefix}state": TaskState.CLOSED})),
+        "cancelled": Count("pk", filter=Q(**{f"{prefix}state": TaskState.CANCELLED})),
+        "overdue": Count("pk", filter=_overdue_q(prefix, now)),
+    }
+
+
+EMPTY_TALLY = {"total": 0, "closed": 0, "cancelled": 0, "overdue": 0, "rate": None}
+
+
+# --- directives ---------------------------------------------------------------------------
+
+
+def _directive_or_404(request: HttpRequest, pk: int) -> Directive:
+    directive = directive_list_visible_to(request.user).filter(pk=pk).first()
+    if directive is None:
+        raise Http404(_("No such directive."))
+    return directive
+
+
+@manager_required
+@require_GET
+def directive_list(request: HttpRequest) -> HttpResponse:
+    """The directives with tasks in the user's areas, newest first, 50 a page, each with
+    its areas and its progress there: closed / tasks, overdue, closure rate."""
+    now = timezone.now()
+    qs = directive_list_visible_to(request.user).prefetch_related("areas")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = [d.pk for d in page]
+    counts = _tallies(
+        task_list_visible_to(request.user)
+        .filter(directive_id__in=ids)
+        .order_by()
+        .values("directive_id")
+        .annotate(**_counts("", now)),
+        "directive_id",
+    )
+    for directive in page:
+        directive.progress = counts.get(directive.pk, EMPTY_TALLY)  # type: ignore[attr-defined]
+    context = {
+        "page": page,
+        "can_issue": user_holds_role(request.user, DIRECTIVE_ISSUER_ROLES),
+    }
+    return render(request, "web/manage/directives.html", context)
+
+
+def _scoped_progress(progress: dict[str, Any], visible: set[int]) -> dict[str, Any]:
+    """``directive_progress`` restricted to the tasks in ``visible`` (ids): the grid rows
+    of those tasks and the totals recomputed from them (the indicator's too)."""
+    rows = [r for r in progress["grids"] if r["task_id"] in visible]
+    if len(rows) == len(progress["grids"]):
+        return progress
+    cancelled = sum(r["state"] == TaskState.CANCELLED for r in rows)
+    closed = sum(r["closed"] for r in rows)
+    on_time = sum(r["closed_on_time"] for r in rows)
+    due = len(rows) - cancelled
+    scoped = {
+        **progress,
+        "grids": rows,
+        "issued": len(rows),
+        "closed": closed,
+        "cancelled": cancelled,
+        "open": sum(r["state"] in OPEN_STATES for r in rows),
+        "overdue": sum(r["overdue"] for r in rows),
+        "closed_on_time": on_time,
+        "due": due,
+        "closure_rate": percent(closed, due),
+        "on_time_rate": percent(on_time, due),
+    }
+    indicator = progress["indicator"]
+    if indicator is not None:
+        numerator = sum(r["indicator"]["numerator"] for r in rows)
+        denominator = sum(r["indicator"]["denominator"] for r in rows)
+        met = [r["indicator"]["met"] for r in rows]
+        scoped["indicator"] = {
+            **indicator,
+            "numerator": numerator,
+            "denominator": denominator,
+            "value": percent(numerator, denominator),
+            "grids_met": met.count(True),
+            "grids_not_met": met.count(False),
+            "grids_undefined": met.count(None),
+            "met": met.count(False) == 0 and met.count(True) > 0,
+        }
+    return scoped
+
+
+def _by_community(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group a progress's grid rows by community (the grid code's community prefix): one
+    row per community with its name, tasks, closed, overdue and closure rate (one query
+    for the names)."""
+    length = CODE_LENGTH[AreaLevel.COMMUNITY]
+    groups: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        code = row["grid_code"][:length]
+        group = groups.setdefault(code, {"code": code, **EMPTY_TALLY})
+        group["total"] += 1
+        group["closed"] += row["closed"]
+        group["cancelled"] += row["state"] == TaskState.CANCELLED
+        group["overdue"] += row["overdue"]
+    names = dict(Area.objects.filter(code__in=list(groups)).values_list("code", "name"))
+    result = []
+    for code in sorted(groups):
+        group = groups[code]
+        group["name"] = names.get(code, code)
+        group["rate"] = percent(group["closed"], group["total"] - group["cancelled"])
+        result.append(group)
+    return result
+
+
+@manager_required
+@require_GET
+def directive_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One directive: its instruction, the progress (overall, by community, by grid with
+    each grid's task) and its indicator, restricted to the user's areas."""
+    directive = _directive_or_404(request, pk)
+    visible = set(
+        task_list_visible_to(request.user).filter(directive=directive).values_list("pk", flat=True)
+    )
+    progress = _scoped_progress(directive_progress(directive=directive), visible)
+    for row in progress["grids"]:
+        row["state_label"] = TaskState(row["state"]).label
+    context = {
+        "directive": directive,
+        "areas": list(directive.areas.order_by("code")),
+        "progress": progress,
+        "communities": _by_community(progress["grids"]),
+    }
+    return render(request, "web/manage/directive.html", context)
+
+
+@manager_required
+def directive_issue_view(request: HttpRequest) -> HttpResponse:
+    """Issue a directive: the form (GET), ``directive_issue`` (POST) → its page."""
+    if not user_holds_role(request.user, DIRECTIVE_ISSUER_ROLES):
+        raise PermissionDenied(_("Only the command centre or a community admin issue directives."))
+    areas = issuer_areas(request.user, roles=DIRECTIVE_ISSUER_ROLES, on=timezone.localdate())
+    form = DirectiveForm(request.POST or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def issue() -> Directive:
+            return directive_issue(
+                actor=request.user,
+                title=data["title"],
+                instruction=data["instruction"],
+                task_type=data["task_type"],
+                deadline=data["deadline"],
+                areas=list(data["areas"]),
+                priority=data["priority"],
+                indicator=data["indicator"] or "",
+                indicator_target=data["indicator_target"],
+                period_start=data["period_start"],
+                period_end=data["period_end"],
+            )
+
+        try:
+            pk = _created_once(request, "directive", data["idempotency_key"], issue)
+        except GridgovError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Directive issued."))
+            return redirect("manage:directive", pk=pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "web/manage/directive_form.html", {"form": form}, status=status)
+
+
+# --- campaigns ------------------------------------------------------------------------------
+
+
+def _campaign_or_404(request: HttpRequest, pk: int) -> Campaign:
+    campaign = campaign_list_visible_to(request.user).filter(pk=pk).first()
+    if campaign is None:
+        raise Http404(_("No such campaign."))
+    return campaign
+
+
+@manager_required
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    """The batches with slips in the user's areas, newest first, 50 a page, each with its
+    progress there: slips closed / slips, overdue, completion rate."""
+    now = timezone.now()
+    page = Paginator(campaign_list_visible_to(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    ids = [c.pk for c in page]
+    counts = _tallies(
+        slip_list_visible_to(request.user)
+        .filter(campaign_id__in=ids)
+        .order_by()
+        .values("campaign_id")
+        .annotate(**_counts("task__", now)),
+        "campaign_id",
+    )
+    for campaign in page:
+        tally = dict(counts.get(campaign.pk, EMPTY_TALLY))
+        # The completion rate counts every slip (campaigns.selectors): closed / slips.
+        tally["rate"] = percent(tally["closed"], tally["total"])
+        campaign.progress = tally  # type: ignore[attr-defined]
+    context = {"page": page, "can_issue": user_holds_role(request.user, CAMPAIGN_ISSUER_ROLES)}
+    return render(request, "web/manage/campaigns.html", context)
+
+
+def _campaign_slips(request: HttpRequest, campaign: Campaign) -> list[AssignmentSlip]:
+    """The batch's slips in the user's areas with their task and the number of before
+    and after photos on the task (one query)."""
+    photos = "task__attachments__kind"
+    return list(
+        slip_list_visible_to(request.user, campaign=campaign)
+        .select_related("task__assignee")
+        .annotate(
+            before=Count("task__attachments", filter=Q(**{photos: BEFORE})),
+            after=Count("task__attachments", filter=Q(**{photos: AFTER})),
+        )
+    )
+
+
+def _campaign_figures(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
+    """``campaign_progress`` restricted to the user's communities: their rows, and the
+    totals summed from them."""
+    progress = campaign_progress(campaign=campaign)
+    codes = area_codes_visible_to(request.user, roles=DISPATCHER_ROLES)
+    rows = [r for r in progress["communities"] if any(str(r["code"]).startswith(c) for c in codes)]
+    if len(rows) == len(progress["communities"]):
+        return progress
+    keys = ("slips", "closed", "closed_on_time", "open", "cancelled", "overdue")
+    totals = {k: sum(r[k] for r in rows) for k in keys}
+    return {
+        **progress,
+        **totals,
+        "completion_rate": percent(totals["closed"], totals["slips"]),
+        "on_time_rate": percent(totals["closed_on_time"], totals["slips"]),
+        "communities": rows,
+    }
+
+
+@manager_required
+@require_GET
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One batch: progress (overall and by community), completion rate, every slip with
+    its task and before/after photo counts, and — for a batch of the monthly cycle — the
+    month's ranking rows in the user's areas (ranks among all)."""
+    campaign = _campaign_or_404(request, pk)
+    ranking: list[dict[str, Any]] = []
+    if campaign.month is not None:
+        codes = area_codes_visible_to(request.user, roles=DISPATCHER_ROLES)
+        ranking = [
+            r
+            for r in campaign_monthly_ranking(month=campaign.month)
+            if any(str(r["code"]).startswith(c) for c in codes)
+        ]
+    context = {
+        "campaign": campaign,
+        "progress": _campaign_figures(request, campaign),
+        "slips": _campaign_slips(request, campaign),
+        "ranking": ranking,
+    }
+    return render(request, "web/manage/campaign.html", context)
+
+
+def _slip_header() -> list[str]:
+    return [
+        _("Slip"),
+        _("Grid"),
+        _("Address"),
+        _("Problem"),
+        pgettext("task", "Number"),
+        _("State"),
+        _("Deadline"),
+        _("Closed"),
+        _("Before photos"),
+        _("After photos"),
+    ]
+
+
+def _slip_rows(slips: list[AssignmentSlip]) -> Iterable[list[Any]]:
+    for slip in slips:
+        task = slip.task
+        yield [
+            slip.number,
+            slip.area.name,
+            slip.address,
+            slip.problem,
+            task.number if task else "",
+            str(task.get_state_display()) if task else "",
+            local_naive(task.deadline) if task else None,
+            local_naive(task.closed_at) if task else None,
+            slip.before,  # type: ignore[attr-defined]
+            slip.after,  # type: ignore[attr-defined]
+        ]
+
+
+@manager_required
+@require_GET
+def campaign_export(request: HttpRequest, pk: int, ext: str) -> HttpResponse:
+    """The batch's progress table, one row per slip, as xlsx or CSV (UTF-8 with BOM)."""
+    campaign = _campaign_or_404(request, pk)
+    slips = _campaign_slips(request, campaign)
+    name = f"campaign-{campaign.pk}-{timezone.localtime():%Y%m%d-%H%M}.{ext}"
+    if ext == "csv":
+        body = table_csv(header=_slip_header(), rows=_slip_rows(slips))
+        return _attachment(body, "text/csv; charset=utf-8", name)
+    body = table_xlsx(
+        sheet_title=_("Slips"),
+        header=_slip_header(),
+        rows=_slip_rows(slips),
+        widths=[6, 16, 30, 40, 18, 12, 18, 18, 10, 10],
+    )
+    return _attachment(body, XLSX_TYPE, name)
+
+
+def _slip_errors(formset: Any, slip_forms: list[Any], error: GridgovError) -> None:
+    """Put each refused slip's problems (``details["slips"]``, numbered 1… in the order
+    given) under its row; anything else on the formset."""
+    placed = False
+    for item in (error.details or {}).get("slips", []):
+        index = int(item.get("number", 0)) - 1
+        if 0 <= index < len(slip_forms):
+            for problem in item.get("errors", []):
+                slip_forms[index].add_error(None, problem)
+            placed = True
+    if not placed:
+        formset.non_form_errors().append(error.message)
+
+
+@manager_required
+def campaign_issue_view(request: HttpRequest) -> HttpResponse:
+    """Create a batch of assignment slips: the form with slip rows (GET), ``campaign_issue``
+    (POST; all or nothing, each bad slip's problems under its row) → the batch's page."""
+    if not user_holds_role(request.user, CAMPAIGN_ISSUER_ROLES):
+        raise PermissionDenied(_("Only the command centre or a community admin issue slips."))
+    form = CampaignForm(request.POST or None)
+    formset = SlipFormSet(request.POST or None, request.FILES or None, prefix="slip")
+    error = ""
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data = form.cleaned_data
+        filled = [(f, f.slip()) for f in formset.forms]
+        slip_forms = [f for f, slip in filled if slip is not None]
+        slips = [slip for _f, slip in filled if slip is not None]
+
+        def issue() -> Campaign:
+            return campaign_issue(
+                actor=request.user,
+                title=data["title"],
+                description=data["description"],
+                task_type=data["task_type"],
+                deadline=data["deadline"],
+                month=data["month"] or None,
+                slips=slips,
+            )
+
+        try:
+            pk = _created_once(request, "campaign", data["idempotency_key"], issue)
+        except GridgovError as exc:
+            error = exc.message
+            _slip_errors(formset, slip_forms, exc)
+        else:
+            messages.success(request, _("Campaign issued."))
+            return redirect("manage:campaign", pk=pk)
+    status = 400 if form.is_bound else 200
+    context = {"form": form, "formset": formset, "error": error}
+    return render(request, "web/manage/campaign_form.html", context, status=status)

@@ -45,7 +45,8 @@ def url(task: Task, action: str) -> str:
 # --- create -----------------------------------------------------------------------------
 
 
-def test_a_worker_reports_a_problem_where_they_stand(street: TaskStreet) -> None:
+def test_a_worker_reports_a_problem_where_they_stand(street: TaskStreet, settings: Any) -> None:
+    settings.GRIDGOV_WORKER_REPORT_AUTO_REGISTER = False  # the report waits for a dispatcher
     client = bearer_client(street["chen"])
     body = {
         "task_type": street.types["patrol"].code,

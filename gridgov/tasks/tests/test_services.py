@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,7 +31,12 @@ def actions(task: Task) -> list[str]:
 # --- task_create ---------------------------------------------------------------------------
 
 
-def test_a_worker_report_is_located_numbered_and_starts_reported(street: TaskStreet) -> None:
+def test_a_worker_report_is_located_numbered_and_starts_reported(
+    street: TaskStreet, settings: Any
+) -> None:
+    # The policy that registers a worker's report at once is tested in
+    # gridgov/web/tests/test_manage_policy.py; here the report waits for a dispatcher.
+    settings.GRIDGOV_WORKER_REPORT_AUTO_REGISTER = False
     task = task_create(
         actor=street["chen"],
         source=TaskSource.WORKER_REPORT,

@@ -271,7 +271,8 @@ def test_reasons_are_required(
 # --- the whole loop ---------------------------------------------------------------------------
 
 
-def test_the_closed_loop_from_report_to_close(street: TaskStreet) -> None:
+def test_the_closed_loop_from_report_to_close(street: TaskStreet, settings: Any) -> None:
+    settings.GRIDGOV_WORKER_REPORT_AUTO_REGISTER = False  # the dispatcher registers it
     li, wu = street["li"], street["wu"]
     task = services.task_create(
         actor=li,
@@ -320,9 +321,12 @@ def test_the_closed_loop_from_report_to_close(street: TaskStreet) -> None:
         NOW + dt.timedelta(hours=2),
         NOW + dt.timedelta(hours=3),
     )
-    # The assignee heard of the dispatch, the reporter of the close.
+    # The assignee heard of the dispatch, the verifiers of c1 of the feedback, the reporter
+    # of the close.
     assert set(Notification.objects.values_list("recipient__username", "kind")) == {
         ("li", "task_dispatched"),
+        ("wu", "task_handled"),
+        ("lin", "task_handled"),
         ("li", "task_closed"),
     }
 

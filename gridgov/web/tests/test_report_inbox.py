@@ -38,7 +38,8 @@ def test_it_files_a_report_as_a_worker_report_task_once(login: Any, street: Task
         street["g11"],
         street["chen"],
     )
-    assert task.state == TaskState.REPORTED
+    # GRIDGOV_WORKER_REPORT_AUTO_REGISTER (default true): registered and dispatched at once.
+    assert task.state == TaskState.DISPATCHED
     assert TaskEvent.objects.filter(task=task, action=TaskAction.CREATE).count() == 1
     page = client.get(first["Location"]).content.decode()
     assert task.number in page
