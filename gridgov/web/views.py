@@ -12,7 +12,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.messages.storage.base import BaseStorage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +24,7 @@ from gridgov.core.errors import GridgovError, ValidationFailed
 from gridgov.notifications.selectors import notification_list_for
 from gridgov.notifications.services import notification_mark_read
 from gridgov.tasks.choices import TaskSource, TaskState
-from gridgov.tasks.models import Task
+from gridgov.tasks.models import Task, TaskAttachment
 from gridgov.tasks.selectors import task_list_visible_to, task_timeline, task_traffic_light
 from gridgov.tasks.services import (
     task_accept,
@@ -68,6 +69,36 @@ def _task_or_404(request: HttpRequest, number: str) -> Task:
 
 def _error_message(request: HttpRequest, error: GridgovError) -> None:
     messages.error(request, error.message)
+
+
+#: Request header the page script (``static/web/app.js``, ``form[data-resilient]``) sends
+#: when it posts a form with ``fetch``; see ``_done``.
+FETCH_HEADER = "X-Gridgov-Form"
+
+
+def _success_once(request: HttpRequest, text: str) -> None:
+    """Add the success message ``text`` unless the same one is already waiting to be shown.
+
+    A retry after a lost answer is replayed by the service (same idempotency key); the
+    first, lost, answer already queued the message, so it would otherwise show twice.
+    Pending messages are read without consuming them (``storage.used = False``, as the
+    Django documentation on message expiration describes)."""
+    storage = messages.get_messages(request)
+    pending = [str(message) for message in storage]
+    if isinstance(storage, BaseStorage):
+        storage.used = False
+    if text not in pending:
+        messages.success(request, text)
+
+
+def _done(request: HttpRequest, url: str) -> HttpResponse:
+    """The answer to a form sent successfully: a redirect to ``url`` for a plain browser
+    POST; for the page script (header ``X-Gridgov-Form: fetch``) a JSON body
+    ``{"redirect": url}`` with status 200, so that the script, not ``fetch`` itself, loads
+    the next page (``fetch`` would follow a redirect and eat its one-time messages)."""
+    if request.headers.get(FETCH_HEADER) == "fetch":
+        return JsonResponse({"redirect": url})
+    return redirect(url)
 
 
 # --- home ------------------------------------------------------------------------------
@@ -212,14 +243,14 @@ def task_feedback(request: HttpRequest, number: str) -> HttpResponse:
                     form.add_error(None, error.message)
             except GridgovError as error:
                 _error_message(request, error)
-                return redirect("web:task", number=task.number)
+                return _done(request, reverse("web:task", kwargs={"number": task.number}))
             else:
-                messages.success(
+                _success_once(
                     request, _("Feedback on task %(number)s sent.") % {"number": task.number}
                 )
                 # The page then clears the draft the browser kept of this form.
                 url = reverse("web:task", kwargs={"number": task.number})
-                return redirect(f"{url}?draft=feedback-{task.number}")
+                return _done(request, f"{url}?draft=feedback-{task.number}")
         # Failed: the same page with what was typed; photos must be chosen again.
         status = 400
     else:
@@ -228,6 +259,27 @@ def task_feedback(request: HttpRequest, number: str) -> HttpResponse:
     task.target_label = task_target_label(task)  # type: ignore[attr-defined]
     context = {"task": task, "rule": task.rule, "form": form, "failed": request.method == "POST"}
     return render(request, "web/task_feedback.html", context, status=status)
+
+
+@login_required
+@require_GET
+def task_photo(request: HttpRequest, number: str, pk: int) -> FileResponse:
+    """One photo of a task's timeline (``TaskAttachment`` ``pk``), served only when the user
+    may see the task (``task_list_visible_to``); otherwise 404, as for the task itself.
+    The response is the stored file with its checked content type, private to the browser
+    (``Cache-Control: private``)."""
+    task = _task_or_404(request, number)
+    photo = TaskAttachment.objects.filter(task=task, pk=pk).first()
+    if photo is None:
+        raise Http404(_("No such photo."))
+    try:
+        handle = photo.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404(_("No such photo.")) from missing
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- report a problem ------------------------------------------------------------------
@@ -261,12 +313,11 @@ def report(request: HttpRequest) -> HttpResponse:
                 except GridgovError as error:
                     form.add_error(None, error.message)
                 else:
-                    messages.success(
-                        request,
-                        _("Reported: task %(number)s.") % {"number": task.number},
+                    _success_once(
+                        request, _("Reported: task %(number)s.") % {"number": task.number}
                     )
                     url = reverse("web:task", kwargs={"number": task.number})
-                    return redirect(f"{url}?draft=report")
+                    return _done(request, f"{url}?draft=report")
         status = 400
     else:
         form = ReportForm()

@@ -8,6 +8,15 @@
  *    server confirms (a <meta name="gridgov-draft-clear" content=KEY>). Files are never
  *    stored: a browser cannot put them back in a file input.
  * 3. One tap: a form.one-tap or a draft form disables its submit button once sent.
+ * 4. Resilient sending: a form[data-resilient] (feedback, report) is posted with fetch,
+ *    files included, and the page stays as it is until the server has answered. On a
+ *    failed connection everything entered stays (note, chosen photos, location) and
+ *    [data-send-status] shows what happened with a retry button. The form's hidden
+ *    idempotency_key is sent again unchanged, so a retry after a lost answer repeats
+ *    nothing on the server. The server answers {"redirect": url} (header
+ *    X-Gridgov-Form: fetch) on success, or the form again with its errors (400), which
+ *    replaces the page while the chosen files are kept. Without JavaScript the forms
+ *    post as usual.
  */
 (function () {
   "use strict";
@@ -26,7 +35,7 @@
       status.textContent = text.replace("{m}", metres === undefined ? "" : String(metres));
       status.setAttribute("data-state", key);
     }
-    function locate() {
+    function locate(fresh) {
       if (!("geolocation" in navigator)) { say("unsupported"); return; }
       say("waiting");
       navigator.geolocation.getCurrentPosition(function (pos) {
@@ -35,11 +44,13 @@
         say("found", Math.round(pos.coords.accuracy));
       }, function (err) {
         say(err.code === err.PERMISSION_DENIED ? "denied" : "failed");
-      }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+      // A position up to a minute old will do on opening the page; the button asks for
+      // a new one (the worker has probably just walked up to the target).
+      }, { enableHighAccuracy: true, timeout: 20000, maximumAge: fresh ? 0 : 60000 });
     }
     var retry = block.querySelector("[data-geo-retry]");
-    if (retry) retry.addEventListener("click", locate);
-    if (!lon.value) locate();
+    if (retry) retry.addEventListener("click", function () { locate(true); });
+    if (!lon.value) locate(false);
   }
 
   function draftFields(form) {
@@ -97,13 +108,105 @@
     window.L.control.scale({ imperial: false }).addTo(m);
   }
 
+  function resilient(form) {
+    var box = document.querySelector("[data-send-status]");
+    var text = box && box.querySelector("[data-send-text]");
+    var retry = box && box.querySelector("[data-send-retry]");
+    var button = form.querySelector("[type=submit]");
+    var sending = false;
+
+    function say(key, status) {
+      if (!box) return;
+      var msg = box.getAttribute("data-msg-" + key) || "";
+      text.textContent = msg.replace("{status}", status === undefined ? "" : String(status));
+      box.setAttribute("data-state", key);
+      box.hidden = false;
+      if (retry) retry.hidden = key === "sending";
+    }
+
+    function swap(html) {
+      // The form again with the server's errors: take the new page's content, but keep
+      // the file inputs as they are (a browser cannot refill a file input).
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      var fresh = doc.querySelector("main.page");
+      var main = document.querySelector("main.page");
+      if (!fresh || !main) { say("failed", 400); return; }
+      var files = {};
+      form.querySelectorAll("input[type=file]").forEach(function (el) { files[el.name] = el; });
+      main.innerHTML = fresh.innerHTML;
+      var kept = false;
+      main.querySelectorAll("form[data-resilient] input[type=file]").forEach(function (el) {
+        var old = files[el.name];
+        if (!old) return;
+        old.className = el.className;
+        el.parentNode.replaceChild(old, el);
+        if (old.files && old.files.length) kept = true;
+      });
+      if (kept) main.querySelectorAll("[data-files-lost]").forEach(function (el) { el.remove(); });
+      setUp(main);
+      var first = main.querySelector("[role=alert], .has-error");
+      if (first && first.scrollIntoView) first.scrollIntoView({ block: "start" });
+    }
+
+    function send() {
+      if (sending) return;
+      sending = true;
+      if (button) button.disabled = true;
+      say("sending");
+      var body = new FormData(form);
+      window.fetch(form.action, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { "X-Gridgov-Form": "fetch" }
+      }).then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (response.ok && type.indexOf("application/json") === 0) {
+          return response.json().then(function (data) {
+            window.location.assign(data.redirect);
+            return true;
+          });
+        }
+        if (response.status === 400 && type.indexOf("text/html") === 0) {
+          return response.text().then(function (html) { swap(html); return true; });
+        }
+        // Anything else: a redirect followed to the login page (the session ended),
+        // a CSRF refusal, a server error. Nothing was saved; keep the form.
+        say(response.redirected ? "session" : "failed", response.status);
+        return false;
+      }).catch(function () {
+        say("offline");
+        return false;
+      }).then(function () {
+        sending = false;
+        if (button && document.body.contains(button)) button.disabled = false;
+      });
+    }
+
+    form.addEventListener("submit", function (event) {
+      if (!window.fetch || !window.FormData) return; // an old browser: post as usual
+      event.preventDefault();
+      if (typeof form.reportValidity === "function" && !form.reportValidity()) return;
+      send();
+    });
+    if (retry) retry.addEventListener("click", send);
+  }
+
+  function setUp(root) {
+    root.querySelectorAll("[data-geolocate]").forEach(geolocate);
+    root.querySelectorAll("form[data-draft]").forEach(function (f) {
+      draft(f);
+      if (f.hasAttribute("data-resilient")) resilient(f);
+      else oneTap(f);
+    });
+    root.querySelectorAll("form.one-tap").forEach(oneTap);
+  }
+
   function start() {
     var clear = document.querySelector("meta[name=gridgov-draft-clear]");
     var store = storage();
     if (clear && store) store.removeItem(PREFIX + clear.getAttribute("content"));
-    document.querySelectorAll("[data-geolocate]").forEach(geolocate);
-    document.querySelectorAll("form[data-draft]").forEach(function (f) { draft(f); oneTap(f); });
-    document.querySelectorAll("form.one-tap").forEach(oneTap);
+    setUp(document);
     var mapEl = document.getElementById("task-map");
     if (mapEl) {
       if (window.L) map(mapEl);

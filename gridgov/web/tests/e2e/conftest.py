@@ -34,6 +34,8 @@ from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from gridgov.core.calendar import calendar_cache_clear
+from gridgov.core.models import CalendarYear
 from gridgov.tasks.choices import TaskState
 from gridgov.tasks.models import Task
 from gridgov.tasks.tests.factories import TaskStreet, make_task, make_task_street
@@ -202,6 +204,12 @@ def street(browser: Browser, transactional_db: Any, settings: Any, tmp_path: Pat
     """The task street of ``tasks.tests.factories`` with passwords for the users who log
     in here; uploaded photos go to a temporary ``MEDIA_ROOT``."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The real clock runs here: declare this year and the next known (Monday to Friday)
+    # so that deadlines are computed without the unknown-year warning.
+    this_year = timezone.localdate().year
+    for year in (this_year, this_year + 1):
+        CalendarYear.objects.get_or_create(year=year, defaults={"note": "e2e"})
+    calendar_cache_clear()
     built = make_task_street()
     for username in ("chen", "li", "zhou"):
         user = built.users[username]
