@@ -510,7 +510,8 @@ _EVENT_COLUMNS = ("task", "action", "at", "from_state", "to_state", "lon", "lat"
 
 
 class _Insert:
-    """``INSERT`` of many rows of one model as plain tuples, one ``executemany`` a batch.
+    """Many rows of one model as plain tuples: one ``executemany`` of an ``INSERT`` a batch
+    (SQLite), or one ``COPY`` (PostgreSQL).
 
     ``bulk_create`` compiles every value of every row through the ORM, which costs more
     than the rest of the import together; here the statement is built once from the
@@ -534,6 +535,7 @@ class _Insert:
         marks = ", ".join(["%s"] * len(ordered))
         # Identifiers come from the model's meta, quoted; values are all parameters.
         self.sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+        self.copy = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
 
     @staticmethod
     def _adapter(f: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
@@ -551,7 +553,14 @@ class _Insert:
             for row in rows
         ]
         with connection.cursor() as cursor:
-            cursor.executemany(self.sql, prepared)
+            if connection.vendor != "postgresql":
+                cursor.executemany(self.sql, prepared)
+                return
+            # COPY is several times faster than INSERT for thousands of rows; errors are
+            # wrapped so that a clashing key is Django's IntegrityError, as with INSERT.
+            with connection.wrap_database_errors, cursor.cursor.copy(self.copy) as copy:
+                for row in prepared:
+                    copy.write_row(row)
 
 
 class _Writer:

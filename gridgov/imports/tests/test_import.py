@@ -307,3 +307,47 @@ def test_the_command_turns_errors_into_a_message(
             stdout=io.StringIO(),
         )  # fmt: skip
     assert not Task.objects.exists()
+
+
+def test_keys_written_by_a_concurrent_import_are_skipped_not_duplicated(
+    tree: dict[str, Area],
+    catalogue: None,
+    cases_csv: Path,
+    mapping_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run(cases_csv, mapping_path)
+    real_existing = services._existing
+    calls = {"n": 0}
+
+    def blind_first_look(keys: list[str]) -> set[str]:
+        # The other import commits between our look and our write.
+        calls["n"] += 1
+        return set() if calls["n"] == 1 else real_existing(keys)
+
+    monkeypatch.setattr(services, "_existing", blind_first_look)
+    summary = run(cases_csv, mapping_path)
+
+    assert (summary.imported, summary.skipped_existing) == (0, len(GOOD))
+    assert Task.objects.count() == len(GOOD)
+    assert TaskEvent.objects.count() == 2 * len(GOOD)
+
+
+def test_the_error_csv_imports_again_with_the_same_mapping(
+    tree: dict[str, Area], catalogue: None, cases_csv: Path, mapping_path: Path, tmp_path: Path
+) -> None:
+    errors = tmp_path / "errors.csv"
+    call_command(
+        "import_cases", str(cases_csv), mapping=str(mapping_path), errors=str(errors),
+        stdout=io.StringIO(), stderr=io.StringIO(),
+    )  # fmt: skip
+
+    again = run(errors, mapping_path)
+
+    # The same rows, the same reasons (A1's repeat is now the first A1 of the file, and
+    # A1 is already imported: skipped).
+    assert again.total == len(BAD)
+    assert again.skipped_existing == 1
+    assert sorted(r.reason for r in again.rejected_rows) == sorted(
+        reason for _row, reason in BAD if reason != "duplicate_number"
+    )
