@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgov.catalog.models import TaskRule, TaskType
 from gridgov.core.choices import TimeLimitUnit
 from gridgov.core.errors import NotFound, ValidationFailed
-from gridgov.open311.models import ServiceRequest
+from gridgov.open311.models import ApiKey, ServiceRequest
 from gridgov.tasks.choices import OPEN_STATES, TaskAction, TaskState
 from gridgov.tasks.models import Task, TaskEvent
 
@@ -41,6 +42,18 @@ EXTENDED_STATUS: dict[str, str] = {
     S.CLOSED: "fixed",
     S.REJECTED: "not_councils_responsibility",
     S.CANCELLED: "no_further_action",
+}
+#: What a resident reads for each status (the resident page).
+STATUS_LABELS = {
+    "open": gettext_lazy("Received, waiting to be registered"),
+    "closed": gettext_lazy("Closed"),
+    "investigating": gettext_lazy("Being looked into"),
+    "action_scheduled": gettext_lazy("Sent to the people who handle it"),
+    "in_progress": gettext_lazy("Being handled"),
+    "fixed": gettext_lazy("Fixed and checked"),
+    "not_councils_responsibility": gettext_lazy("Not handled here"),
+    "no_further_action": gettext_lazy("Closed without further action"),
+    "duplicate": gettext_lazy("Already reported: linked to the first report"),
 }
 BASIC_STATUSES = ("open", "closed")
 EXTENDED_STATUSES = (*sorted(set(EXTENDED_STATUS.values())), "duplicate")
@@ -67,6 +80,22 @@ PUBLIC_ACTIONS = frozenset(
 def iso(value: dt.datetime | None) -> str | None:
     """ISO 8601 with the local offset (``2026-05-01T08:30:00+08:00``), or ``None``."""
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+# --- api keys ---------------------------------------------------------------------------
+
+
+def api_key_list() -> QuerySet[ApiKey]:
+    """Every client's key by name, with ``request_count`` (the reports it posted)."""
+    return ApiKey.objects.annotate(request_count=Count("requests")).order_by("name")
+
+
+def api_key_get(*, name: str) -> ApiKey:
+    """The key of client ``name``. Raises ``NotFound``."""
+    key = ApiKey.objects.filter(name=name.strip()).first()
+    if key is None:
+        raise NotFound(_("No client is called %(name)s.") % {"name": name})
+    return key
 
 
 # --- services ---------------------------------------------------------------------------
