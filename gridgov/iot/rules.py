@@ -86,7 +86,11 @@ ALARM_KINDS = frozenset({DeviceKind.SOS_BUTTON, DeviceKind.SMOKE_DETECTOR, Devic
 #: Rules an alarm of which never clears by itself: staff must clear it with an outcome.
 STICKY_RULES = frozenset({RuleCode.SMOKE, RuleCode.GAS, RuleCode.SOS})
 #: The state metric each state rule reads.
-STATE_METRIC: dict[str, str] = {RuleCode.SMOKE: Metric.SMOKE, RuleCode.GAS: Metric.GAS, RuleCode.SOS: Metric.SOS}
+STATE_METRIC: dict[str, str] = {
+    RuleCode.SMOKE: Metric.SMOKE,
+    RuleCode.GAS: Metric.GAS,
+    RuleCode.SOS: Metric.SOS,
+}
 
 
 def offline_after(kind: str, setting: RuleSetting) -> dt.timedelta:
