@@ -245,6 +245,10 @@ class Task(ConcurrentTransitionMixin, TimeStampedModel):
             models.Index(fields=["source", "created_at"], name="task_source_created_idx"),
             # Generation reads the keys of a rule's occurrences in its window.
             models.Index(fields=["rule", "occurrence"], name="task_rule_occurrence_idx"),
+            # The figures (analytics): an area's tasks created, due or closed in a period.
+            models.Index(fields=["area", "created_at"], name="task_area_created_idx"),
+            models.Index(fields=["area", "deadline"], name="task_area_deadline_idx"),
+            models.Index(fields=["area", "closed_at"], name="task_area_closed_idx"),
         ]
         constraints = [
             models.CheckConstraint(
