@@ -130,7 +130,7 @@ class ImportSummary:
             "total": self.total,
             "imported": self.imported,
             "rejected": self.rejected,
-            "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
+            "rejected_by_reason": {str(k): n for k, n in sorted(self.rejected_by_reason.items())},
             "skipped_existing": self.skipped_existing,
             "by_state": dict(sorted(self.by_state.items())),
             "batches": self.batches,
