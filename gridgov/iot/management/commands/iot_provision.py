@@ -1,0 +1,78 @@
+"""``gridgov iot-provision devices.csv [--tokens-out FILE] [--json]``: bulk provisioning."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from gridgov.core.errors import GridgovError
+from gridgov.iot.services import devices_provision_csv
+
+
+class Command(BaseCommand):
+    help = _(
+        "Provision devices from a CSV file (columns household, kind, serial[, firmware]): all "
+        "rows or none, every bad row reported. Each new device's token is written once."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path, help=_("The CSV file (UTF-8)."))
+        parser.add_argument(
+            "--tokens-out", type=Path,
+            help=_("Write serial,token to this new file (mode 600) instead of stdout."),
+        )  # fmt: skip
+        parser.add_argument("--json", action="store_true", help=_("Print the summary as JSON."))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["path"]
+        out: Path | None = options["tokens_out"]
+        if out is not None and out.exists():
+            raise CommandError(
+                _("%(path)s exists; tokens are never written over a file.") % {"path": out}
+            )
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(
+                _("cannot read %(path)s: %(err)s") % {"path": path, "err": exc}
+            ) from exc
+        try:
+            report = devices_provision_csv(actor=None, text=text)
+        except GridgovError as exc:
+            raise CommandError(exc.message) from exc
+        if report.errors:
+            if options["json"]:
+                self.stdout.write(
+                    json.dumps({"created": 0, "errors": report.errors}, ensure_ascii=False)
+                )
+            raise CommandError(
+                _("nothing was provisioned:\n%(errors)s")
+                % {"errors": "\n".join(f"- {e}" for e in report.errors)}
+            )
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["serial", "token"])
+        writer.writerows(report.created)
+        if out is not None:
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(buffer.getvalue())
+        if options["json"]:
+            summary: dict[str, Any] = {"created": len(report.created), "errors": []}
+            if out is None:
+                summary["tokens"] = dict(report.created)
+            self.stdout.write(json.dumps(summary, ensure_ascii=False))
+        elif out is None:
+            self.stdout.write(buffer.getvalue().rstrip("\n"))
+        else:
+            self.stdout.write(
+                _("%(n)d devices provisioned; tokens in %(path)s.")
+                % {"n": len(report.created), "path": out}
+            )

@@ -1,0 +1,58 @@
+"""``gridgov iot-simulate`` end to end against a real broker: every injected anomaly
+raises exactly one alarm, of its rule, on its device; the routines raise none."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from gridgov.iot.models import Alarm, Device
+from gridgov.iot.mqtt import Consumer
+from gridgov.iot.services import alarm_check_run
+from gridgov.iot.tests.broker import Broker
+from gridgov.people.tests.factories import HouseholdFactory
+from gridgov.tasks.tests.factories import make_task_street
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    b = Broker(tmp_path)
+    b.start()
+    yield b
+    b.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_anomaly_raises_exactly_one_alarm(broker: Broker, settings: Any) -> None:
+    settings.GRIDGOV_IOT_TOPIC_PREFIX = f"t{uuid.uuid4().hex[:8]}/v1"
+    street = make_task_street()
+    for _ in range(9):
+        HouseholdFactory(area=street.tree["m11"])
+    client_id = f"sim-{uuid.uuid4().hex[:8]}"
+    Consumer(url=broker.url, client_id=client_id).run(idle_exit=0.3)  # the session
+
+    out = io.StringIO()
+    call_command(
+        "iot_simulate", households=10, hours=26, seed=7, url=broker.url, json=True, stdout=out
+    )
+    summary = json.loads(out.getvalue())
+    assert summary["anomalies_injected"] == 8
+    assert summary["readings_sent"] > 10_000
+    stats = Consumer(url=broker.url, client_id=client_id, batch_size=500).run(idle_exit=2.0)
+    assert stats.accepted == summary["readings_sent"]
+    assert stats.rejected == {}
+    until = dt.datetime.fromisoformat(summary["simulated_until"])
+    alarm_check_run(now=until)
+
+    raised = sorted(Alarm.objects.values_list("device__serial", "rule"))
+    expected = sorted((a["serial"], a["rule"]) for a in summary["anomalies"])
+    assert raised == expected
+    assert Device.objects.count() == 50
