@@ -28,7 +28,7 @@ def manage_admin_links(context: Any) -> list[tuple[str, str]]:
     not staff."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    if request is None or not getattr(user, "is_active", False) or not user.is_staff:
+    if not (getattr(user, "is_active", False) and getattr(user, "is_staff", False)):
         return []
     links = []
     for label, app_label, model_name in ADMIN_LINKS:
