@@ -323,10 +323,13 @@ def task_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
 @require_GET
 def verify_queue(request: HttpRequest) -> HttpResponse:
     """Handled tasks in the user's areas waiting for the check (核查), oldest first, each
-    with its feedback: note, answers, photo count and check-in distance."""
+    with its feedback: note, answers, photos (thumbnails through the scoped
+    ``web:task-photo`` view) and check-in distance."""
     feedback = Prefetch(
         "events",
-        queryset=TaskEvent.objects.filter(action=TaskAction.SUBMIT_FEEDBACK).order_by("-at"),
+        queryset=TaskEvent.objects.filter(action=TaskAction.SUBMIT_FEEDBACK)
+        .prefetch_related("attachments")
+        .order_by("-at"),
         to_attr="feedback_events",
     )
     tasks = list(
