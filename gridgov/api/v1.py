@@ -70,6 +70,9 @@ def _add_routers() -> None:
 
     api.add_router("", tasks_router)
     api.add_router("", campaigns_router)
+    from gridgov.iot.api import router as iot_router
+
+    api.add_router("", iot_router)
 
 
 _add_routers()

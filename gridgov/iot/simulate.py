@@ -115,7 +115,7 @@ def _households(n: int) -> list[Household]:
     elderly = ResidentTagAssignment.objects.filter(
         resident__household=OuterRef("pk"), tag__in=ELDERLY_TAGS
     )
-    chosen = list(
+    chosen: list[Household] = list(
         Household.objects.annotate(elderly=Exists(elderly)).order_by("-elderly", "pk")[:n]
     )
     if len(chosen) < n:
@@ -229,7 +229,7 @@ def simulate(
     anomalies: int | None = None,
     url: str | None = None,
     prefix: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> SimulationReport:
     """Simulate ``households`` kits for ``hours`` hours ending now, publishing at QoS 1 to
     ``url`` (default ``MQTT_URL``) under ``prefix`` (default ``GRIDGOV_IOT_TOPIC_PREFIX``).
