@@ -3,9 +3,11 @@
 
 Fixture (written straight into the tables, it is a benchmark): a district of ``STREETS``
 streets × 10 communities × 10 grids, the default catalogue, and ``TASKS`` tasks (default
-1,000,000) spread evenly over the grids and over the six months January–June 2025 —
-created at a random time, deadline 1–5 days later; 80 % closed (85 % of those by the
-deadline), 5 % cancelled, 2 % suspended, the rest open; 5 % reworked, 3 % extended.
+1,000,000) spread evenly over the grids and over the six months January–June 2025, in
+creation order (as they arrive in production); deadline 1–5 days after creation; 80 %
+closed (85 % of those by the deadline), 5 % cancelled, the rest open (2 % of all
+suspended) — except that of the tasks due before June 1st only 0.5 % stay open (the
+backlog); 5 % reworked, 3 % extended.
 Rows go in through the driver's fastest path: ``COPY`` on PostgreSQL, ``executemany`` on
 SQLite (like ``bench_generate``'s floor), then ``ANALYZE``.
 
@@ -99,12 +101,18 @@ def task_rows(grids: list[Any], count: int) -> tuple[list[str], Iterator[tuple[A
             return value
         return prep(value)
 
+    step = DAYS * 86400 / max(count, 1)
+    recent = NOW - dt.timedelta(days=30)
+
     def rows() -> Iterator[tuple[Any, ...]]:
         for n in range(count):
             row = list(template)
-            created = start + dt.timedelta(seconds=rng.randrange(DAYS * 86400))
+            # Rows arrive in creation order, as in production.
+            created = start + dt.timedelta(seconds=n * step + rng.random() * step)
             deadline = created + dt.timedelta(days=rng.randint(1, 5))
             draw = rng.random()
+            if deadline < recent and 0.85 <= draw < 0.995:
+                draw = rng.random() * 0.85  # old tasks are finished: a small backlog stays open
             closed_at = suspended = None
             if draw < 0.80:
                 state = TaskState.CLOSED

@@ -13,6 +13,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
@@ -264,29 +265,44 @@ def _trend(
     qs: QuerySet[Task], start: dt.date, end: dt.date, since: dt.datetime, until: dt.datetime
 ) -> list[dict[str, Any]]:
     """Issued and closed per local day of the period (two grouped queries)."""
-    tz = timezone.get_current_timezone()
-    issued = {
-        row["day"]: row["n"]
-        for row in qs.filter(created_at__gte=since, created_at__lt=until)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .order_by()
-        .values("day")
-        .annotate(n=Count("pk"))
-    }
-    closed = {
-        row["day"]: row["n"]
-        for row in qs.filter(state=TaskState.CLOSED, closed_at__gte=since, closed_at__lt=until)
-        .annotate(day=TruncDate("closed_at", tzinfo=tz))
-        .order_by()
-        .values("day")
-        .annotate(n=Count("pk"))
-    }
+    issued = _per_local_day(qs.filter(created_at__gte=since, created_at__lt=until), "created_at")
+    closed = _per_local_day(
+        qs.filter(state=TaskState.CLOSED, closed_at__gte=since, closed_at__lt=until), "closed_at"
+    )
     days = (end - start).days + 1
     rows = []
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
         rows.append({"day": day, "issued": issued.get(day, 0), "closed": closed.get(day, 0)})
     return rows
+
+
+def _per_local_day(qs: QuerySet[Task], field: str) -> dict[dt.date, int]:
+    """How many of ``qs`` have ``field`` on each local day (one grouped query).
+
+    PostgreSQL groups on ``TruncDate``. SQLite has no time zones: Django's ``TruncDate``
+    there is a Python function called per row, so on SQLite the rows are grouped on the
+    UTC hour of the stored text (``YYYY-MM-DD HH``) and the hours are put on their local
+    day here — exact for every time zone whose offset is whole hours (Asia/Shanghai).
+    """
+    tz = timezone.get_current_timezone()
+    days: dict[dt.date, int] = {}
+    offset = timezone.localtime(timezone.now(), tz).utcoffset() or dt.timedelta()
+    if connection.vendor != "sqlite" or offset.total_seconds() % 3600:
+        for row in (
+            qs.annotate(day=TruncDate(field, tzinfo=tz))
+            .order_by()
+            .values("day")
+            .annotate(n=Count("pk"))
+        ):
+            days[row["day"]] = row["n"]
+        return days
+    hours = qs.annotate(hour=Substr(field, 1, 13)).order_by().values("hour")
+    for hour in hours.annotate(n=Count("pk")):
+        utc = dt.datetime.strptime(hour["hour"], "%Y-%m-%d %H").replace(tzinfo=dt.UTC)
+        day = timezone.localtime(utc, tz).date()
+        days[day] = days.get(day, 0) + hour["n"]
+    return days
 
 
 def _by_area(

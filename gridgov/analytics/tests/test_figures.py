@@ -147,3 +147,15 @@ def test_the_number_of_queries_is_fixed(
     task(street, "g22", created=june(3), deadline=june(4))
     with django_assert_num_queries(7):
         task_figures(user=zhou, area=street["street"], start=START, end=END, now=NOW)
+
+
+@pytest.mark.django_db
+def test_the_trend_counts_a_late_closure_of_an_older_task(street: TaskStreet, week: Any) -> None:
+    """Created and due in May, closed on June 3rd at 00:30 local (May 2nd 16:30 UTC)."""
+    from gridgov.analytics.tests.conftest import may
+
+    late = june(3, 0).replace(minute=30)
+    task(street, "g22", created=may(20), deadline=may(25), state=TaskState.CLOSED, closed_at=late)
+    f = task_figures(area=street["street"], start=START, end=END, now=NOW)
+    assert [(r["day"].day, r["closed"]) for r in f["trend"]][:3] == [(2, 0), (3, 2), (4, 0)]
+    assert (f["issued"], f["due"]) == (5, 4)  # neither issued nor due in the week
