@@ -58,6 +58,11 @@ def _too_many(fmt: str, wait: int) -> HttpResponse:
     )
 
 
+def _client_language(request: HttpRequest) -> translation.override:
+    """Outside i18n_patterns the language is the client's (Accept-Language)."""
+    return translation.override(translation.get_language_from_request(request))
+
+
 def endpoint(*methods: str) -> Callable[[View], View]:
     """Wrap a GeoReport v2 view: allowed methods, per-IP throttling, the jurisdiction
     check, and ``GridgovError`` → the standard error in the requested format."""
@@ -66,15 +71,14 @@ def endpoint(*methods: str) -> Callable[[View], View]:
         @csrf_exempt
         @functools.wraps(view)
         def inner(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
+            with _client_language(request):
+                return _answer(request, *args, fmt=fmt, **kwargs)
+
+        def _answer(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
                 return error_response(
                     fmt, 400, [_("Use %(methods)s here.") % {"methods": " or ".join(methods)}]
                 )
-            # Outside i18n_patterns the language is the client's Accept-Language.
-            with translation.override(translation.get_language_from_request(request)):
-                return _answer(request, *args, fmt=fmt, **kwargs)
-
-        def _answer(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
             ip = request.META.get("REMOTE_ADDR") or "unknown"
             if wait := _throttled("ip", ip, settings.GRIDGOV_OPEN311_THROTTLE_PER_IP):
                 return _too_many(fmt, wait)
@@ -266,4 +270,5 @@ def updates(request: HttpRequest, *, fmt: str) -> HttpResponse:
 def unknown(request: HttpRequest, path: str) -> HttpResponse:
     """Any other path under /open311/v2/: 404 in XML (or JSON for a .json path)."""
     fmt = "json" if path.endswith(".json") else "xml"
-    return error_response(fmt, 404, [_("No such call: %(path)s") % {"path": path[:80]}])
+    with _client_language(request):
+        return error_response(fmt, 404, [_("No such call: %(path)s") % {"path": path[:80]}])
