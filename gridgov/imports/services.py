@@ -404,7 +404,7 @@ def _scan(path: Path, mapping: CaseMapping) -> tuple[list[str], int]:
         with _open(path, mapping) as f:
             reader = csv.reader(f, delimiter=mapping.delimiter)
             header = [name.strip() for name in next(reader, [])]
-            rows = sum(1 for _row in reader)
+            rows = sum(1 for values in reader if not _blank(values))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValidationFailed(
             _("%(path)s cannot be read as %(encoding)s CSV: %(error)s")
@@ -425,6 +425,10 @@ def _scan(path: Path, mapping: CaseMapping) -> tuple[list[str], int]:
     return header, rows
 
 
+def _blank(values: list[str]) -> bool:
+    return not any(v.strip() for v in values)
+
+
 def _batches(path: Path, mapping: CaseMapping, size: int) -> Iterator[list[tuple[int, list[str]]]]:
     """The data rows with their line numbers, ``size`` at a time."""
     with _open(path, mapping) as f:
@@ -432,7 +436,7 @@ def _batches(path: Path, mapping: CaseMapping, size: int) -> Iterator[list[tuple
         next(reader, None)
         batch: list[tuple[int, list[str]]] = []
         for values in reader:
-            if not any(v.strip() for v in values):
+            if _blank(values):
                 continue  # a blank line is not a case
             batch.append((reader.line_num, values))
             if len(batch) >= size:

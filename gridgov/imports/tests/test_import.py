@@ -351,3 +351,18 @@ def test_the_error_csv_imports_again_with_the_same_mapping(
     assert sorted(r.reason for r in again.rejected_rows) == sorted(
         reason for _row, reason in BAD if reason != "duplicate_number"
     )
+
+
+def test_blank_lines_are_not_cases_and_progress_reaches_the_total(
+    tree: dict[str, Area],
+    catalogue: None,
+    write_csv: Callable[..., Path],
+    mapping_path: Path,
+) -> None:
+    path = write_csv([GOOD[0], [], ["", "", "", "", "", "", "", "", "", ""], GOOD[1]])
+    seen: list[tuple[int, int]] = []
+
+    summary = run(path, mapping_path, batch_size=1, progress=lambda d, t: seen.append((d, t)))
+
+    assert (summary.total, summary.imported, summary.rejected) == (2, 2, 0)
+    assert seen == [(0, 2), (1, 2), (2, 2)]
