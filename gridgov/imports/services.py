@@ -544,6 +544,13 @@ class _Insert:
     @staticmethod
     def _adapter(f: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
         if isinstance(f, models.DateTimeField):
+            if connection.vendor == "postgresql":
+                return None  # psycopg sends aware datetimes as they are
+            if connection.vendor == "sqlite":
+                # What adapt_datetimefield_value does for an aware value (naive in the
+                # connection's zone, as text), without its checks on every call.
+                zone = connection.timezone
+                return lambda v: None if v is None else str(v.astimezone(zone).replace(tzinfo=None))
             adapt = connection.ops.adapt_datetimefield_value
             return lambda v: None if v is None else adapt(v)
         if isinstance(f, models.JSONField):
