@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from gridgov.iot import views
 
 app_name = "iot"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("alarms/", views.alarm_board, name="alarms"),
+    path("alarms/rows/", views.alarm_rows, name="alarm-rows"),
+    path("alarms/<int:pk>/<slug:action>/", views.alarm_action, name="alarm-action"),
+    path("households/<int:pk>/", views.household_panel, name="household"),
+]
