@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from gridgov.tasks.tests.factories import TaskStreet
-from gridgov.web.tests.e2e.conftest import Pages, log_in, task_for
+from gridgov.web.tests.e2e.conftest import Pages, log_in, task_for, zh
 
 Shot = Callable[[Page, str], Path]
 
@@ -23,10 +23,10 @@ def test_chinese_by_default_and_english_on_request(
     page = pages.open(phone=True, locale="en-US")
     page.goto("/login/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.locator("h1")).to_have_text("登录")
+    expect(page.locator("h1")).to_have_text(zh("Log in"))
     shot(page, "worker-login")
     log_in(page, "chen")
-    expect(page.locator("h1.page-title")).to_contain_text("今日任务")
+    expect(page.locator("h1.page-title")).to_contain_text(zh("Today's tasks"))
 
     page.get_by_role("button", name="English").click()
     expect(page).to_have_url(re.compile(r"/en/$"))
@@ -39,4 +39,4 @@ def test_chinese_by_default_and_english_on_request(
     page.get_by_role("button", name="中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page).not_to_have_url(re.compile("/en/"))
-    expect(page.locator("h1.page-title")).to_contain_text("今日任务")
+    expect(page.locator("h1.page-title")).to_contain_text(zh("Today's tasks"))

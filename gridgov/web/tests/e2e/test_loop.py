@@ -16,7 +16,7 @@ from gridgov.notifications.services import notification_queue
 from gridgov.tasks.choices import TaskAction, TaskState
 from gridgov.tasks.models import Task, TaskAttachment, TaskEvent
 from gridgov.tasks.tests.factories import HOME_LONLAT, TaskStreet
-from gridgov.web.tests.e2e.conftest import Pages, log_in, task_for
+from gridgov.web.tests.e2e.conftest import Pages, log_in, task_for, zh
 
 Shot = Callable[[Page, str], Path]
 #: Where the worker stands: about 15 m from the household visited (check-in radius 200 m).
@@ -37,7 +37,7 @@ def figure(page: Page, name: str) -> int:
 
 def worker_sends_feedback(page: Page, shot: Shot, task: Task, jpeg: bytes) -> None:
     log_in(page, "chen")
-    expect(page.locator("h1.page-title")).to_contain_text("今日任务")
+    expect(page.locator("h1.page-title")).to_contain_text(zh("Today's tasks"))
     # Grouped by traffic light, red first, each with its count.
     groups = page.locator("section.group")
     expect(groups).to_have_count(3)
@@ -52,13 +52,13 @@ def worker_sends_feedback(page: Page, shot: Shot, task: Task, jpeg: bytes) -> No
 
     page.get_by_role("link", name=re.compile(task.title)).tap()
     expect(page.locator("h1")).to_have_text(task.title)
-    expect(page.locator(".task-meta .state")).to_have_text("已派遣")
+    expect(page.locator(".task-meta .state")).to_have_text(zh("Dispatched"))
     shot(page, "worker-task")
-    page.get_by_role("button", name="签收").tap()
-    expect(page.locator(".msg-success")).to_contain_text("已签收")
-    expect(page.locator(".task-meta .state")).to_have_text("已签收")
+    page.get_by_role("button", name=zh("Accept")).tap()
+    expect(page.locator(".msg-success")).to_contain_text(zh("Task accepted."))
+    expect(page.locator(".task-meta .state")).to_have_text(zh("Accepted"))
 
-    page.get_by_role("link", name="处置反馈").tap()
+    page.get_by_role("link", name=zh("Submit feedback")).tap()
     expect(page.locator("[data-geo-status]")).to_have_attribute("data-state", "found")
     page.fill("textarea[name=note]", "燃气表正常，老人身体良好。")
     photo = {"name": "meter.jpg", "mimeType": "image/jpeg", "buffer": jpeg}
@@ -66,11 +66,11 @@ def worker_sends_feedback(page: Page, shot: Shot, task: Task, jpeg: bytes) -> No
     page.select_option("select[name=a_health]", "good")
     page.fill("input[name=a_people_met]", "2")
     shot(page, "worker-feedback")
-    page.get_by_role("button", name="提交反馈").tap()
+    page.get_by_role("button", name=zh("Send feedback")).tap()
 
     expect(page.locator(".msg-success")).to_contain_text(task.number)
-    expect(page.locator(".task-meta .state")).to_have_text("已处置")
-    feedback = page.locator(".timeline li", has_text="已提交处置反馈")
+    expect(page.locator(".task-meta .state")).to_have_text(zh("Handled"))
+    feedback = page.locator(".timeline li", has_text=zh("Feedback submitted"))
     expect(feedback).to_have_count(1)
     expect(feedback).to_contain_text("燃气表正常")
     thumb = feedback.locator(".thumbs img")
@@ -104,10 +104,10 @@ def test_the_loop_from_the_phone_to_the_dashboard(
     assert event.data["distance_m"] < 30
     assert TaskAttachment.objects.get(event=event).content_type == "image/jpeg"
 
-    phone.get_by_role("link", name=re.compile("消息")).tap()
+    phone.get_by_role("link", name=re.compile(zh("Messages"))).tap()
     expect(phone.locator(".note.unread")).to_have_count(1)
     shot(phone, "worker-inbox")
-    phone.get_by_role("link", name="上报问题").tap()
+    phone.get_by_role("link", name=zh("Report a problem")).tap()
     expect(phone.locator("[data-geo-status]")).to_have_attribute("data-state", "found")
     shot(phone, "worker-report")
 
@@ -122,12 +122,12 @@ def test_the_loop_from_the_phone_to_the_dashboard(
     assert due >= 1
     shot(desk, "centre-dashboard-before")
 
-    desk.get_by_role("link", name=re.compile("核查")).click()
+    desk.get_by_role("link", name=re.compile(zh("Verify"))).click()
     item = desk.locator(f"#task-{visit.number}")
     expect(item).to_contain_text("燃气表正常")
     expect(item.locator(".photos")).to_have_text("1")
     shot(desk, "centre-verify")
-    item.get_by_role("button", name="核查通过并结案").click()
+    item.get_by_role("button", name=zh("Pass and close")).click()
     expect(desk.locator(".msg-success")).to_be_visible()
     expect(desk.locator(f"#task-{visit.number}")).to_have_count(0)
 

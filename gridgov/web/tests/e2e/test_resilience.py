@@ -17,7 +17,7 @@ from playwright.sync_api import Page, Route, expect
 from gridgov.tasks.choices import TaskAction, TaskSource, TaskState
 from gridgov.tasks.models import Task, TaskAttachment, TaskEvent
 from gridgov.tasks.tests.factories import HOME_LONLAT, TaskStreet
-from gridgov.web.tests.e2e.conftest import Pages, log_in, task_for
+from gridgov.web.tests.e2e.conftest import Pages, log_in, task_for, zh
 
 Shot = Callable[[Page, str], Path]
 NEAR_HOME = (HOME_LONLAT[0] + 0.0001, HOME_LONLAT[1] + 0.0001)
@@ -58,13 +58,18 @@ def test_feedback_survives_no_signal_and_a_lost_answer(
     page.goto(f"/tasks/{visit.number}/feedback/")
     fill_feedback(page, jpeg)
     status = page.locator("[data-send-status]")
-    retry = status.get_by_role("button", name="重试")
+    retry = status.get_by_role("button", name=zh("Try again"))
 
     # 1. No signal: nothing reaches the server, everything stays on the page.
     page.context.set_offline(True)
-    page.get_by_role("button", name="提交反馈").tap()
+    page.get_by_role("button", name=zh("Send feedback")).tap()
     expect(status).to_have_attribute("data-state", "offline")
-    expect(status).to_contain_text("连接失败")
+    expect(status).to_contain_text(
+        zh(
+            "Not sent: the connection failed. Everything you entered is kept here, photos "
+            "included. Try again when you have a signal."
+        )
+    )
     expect(retry).to_be_visible()
     expect_everything_kept(page)
     assert feedback_events(visit) == 0
@@ -88,7 +93,7 @@ def test_feedback_survives_no_signal_and_a_lost_answer(
     retry.tap()
     expect(page).to_have_url(re.compile(rf"/tasks/{visit.number}/\?draft="))
     expect(page.locator(".msg-success")).to_contain_text(visit.number)
-    expect(page.locator(".timeline > li", has_text="已提交处置反馈")).to_have_count(1)
+    expect(page.locator(".timeline > li", has_text=zh("Feedback submitted"))).to_have_count(1)
     assert feedback_events(visit) == 1
     assert TaskAttachment.objects.filter(task=visit).count() == 1
     visit.refresh_from_db()
@@ -106,7 +111,7 @@ def test_a_refused_feedback_keeps_the_photo_and_goes_through_once_fixed(
     log_in(page, "chen")
     page.goto(f"/tasks/{visit.number}/feedback/")
     fill_feedback(page, jpeg)
-    page.get_by_role("button", name="提交反馈").tap()
+    page.get_by_role("button", name=zh("Send feedback")).tap()
 
     # The service refuses the check-in (about 1.1 km from the household): the errors come
     # back on the page and the chosen photo is still chosen.
@@ -119,9 +124,9 @@ def test_a_refused_feedback_keeps_the_photo_and_goes_through_once_fixed(
     shot(page, "worker-feedback-refused")
 
     page.context.set_geolocation({"longitude": NEAR_HOME[0], "latitude": NEAR_HOME[1]})
-    location.get_by_role("button", name="重新定位").tap()
+    location.get_by_role("button", name=zh("Find my location")).tap()
     expect(location.locator("[data-geo-status]")).to_have_attribute("data-state", "found")
-    page.get_by_role("button", name="提交反馈").tap()
+    page.get_by_role("button", name=zh("Send feedback")).tap()
     expect(page.locator(".msg-success")).to_contain_text(visit.number)
     assert feedback_events(visit) == 1
     assert TaskAttachment.objects.filter(task=visit).count() == 1
@@ -132,7 +137,7 @@ def test_a_report_sent_again_after_a_lost_answer_is_one_task(
 ) -> None:
     page = pages.open(phone=True, lonlat=NEAR_HOME)
     log_in(page, "chen")
-    page.get_by_role("link", name="上报问题").tap()
+    page.get_by_role("link", name=zh("Report a problem")).tap()
     expect(page.locator("[data-geo-status]")).to_have_attribute("data-state", "found")
     page.select_option("select[name=task_type]", str(street.types["patrol"].pk))
     page.fill("input[name=title]", "井盖破损")
@@ -147,7 +152,7 @@ def test_a_report_sent_again_after_a_lost_answer_is_one_task(
         route.abort("connectionreset")
 
     page.route(re.compile(r"/report/$"), lose_the_answer)
-    page.get_by_role("button", name="提交上报").tap()
+    page.get_by_role("button", name=zh("Send report")).tap()
     status = page.locator("[data-send-status]")
     expect(status).to_have_attribute("data-state", "offline")
     expect(page.locator("input[name=title]")).to_have_value("井盖破损")
@@ -155,7 +160,7 @@ def test_a_report_sent_again_after_a_lost_answer_is_one_task(
     assert reports.count() == 1
 
     page.unroute(re.compile(r"/report/$"))
-    status.get_by_role("button", name="重试").tap()
+    status.get_by_role("button", name=zh("Try again")).tap()
     expect(page.locator(".msg-success")).to_contain_text(reports.get().number)
     assert reports.count() == 1
     assert TaskAttachment.objects.filter(task=reports.get()).count() == 1

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from gridgov.tasks.models import TaskAttachment
 from gridgov.tasks.services import task_accept, task_submit_feedback
 from gridgov.tasks.tests.factories import HOME_LONLAT, TaskStreet
-from gridgov.web.tests.e2e.conftest import Pages, log_in, task_for
+from gridgov.web.tests.e2e.conftest import Pages, log_in, task_for, zh
 
 Shot = Callable[[Page, str], Path]
 
@@ -49,7 +49,7 @@ def test_another_grids_task_and_photo_are_a_404(
         response = other.goto(url)
         assert response is not None
         assert response.status == 404, url
-        expect(other.locator("h1")).to_have_text("未找到")
+        expect(other.locator("h1")).to_have_text(zh("Not found"))
         expect(other.locator("body")).not_to_contain_text("走访 陈的网格")
     shot(other, "worker-not-found")
     response = other.goto(f"{task_url}feedback/")
