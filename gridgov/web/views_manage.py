@@ -405,11 +405,17 @@ EMPTY_TALLY = {"total": 0, "closed": 0, "cancelled": 0, "overdue": 0, "rate": No
 # --- directives ---------------------------------------------------------------------------
 
 
+def _visible_or_404(qs: QuerySet[Any], pk: int, missing: str) -> Any:
+    """Row ``pk`` of a scoped queryset, else 404 (outside the user's areas or absent: the
+    two are not told apart)."""
+    found = qs.filter(pk=pk).first()
+    if found is None:
+        raise Http404(missing)
+    return found
+
+
 def _directive_or_404(request: HttpRequest, pk: int) -> Directive:
-    directive = directive_list_visible_to(request.user).filter(pk=pk).first()
-    if directive is None:
-        raise Http404(_("No such directive."))
-    return directive
+    return _visible_or_404(directive_list_visible_to(request.user), pk, _("No such directive."))
 
 
 @manager_required
@@ -563,10 +569,7 @@ def directive_issue_view(request: HttpRequest) -> HttpResponse:
 
 
 def _campaign_or_404(request: HttpRequest, pk: int) -> Campaign:
-    campaign = campaign_list_visible_to(request.user).filter(pk=pk).first()
-    if campaign is None:
-        raise Http404(_("No such campaign."))
-    return campaign
+    return _visible_or_404(campaign_list_visible_to(request.user), pk, _("No such campaign."))
 
 
 @manager_required
