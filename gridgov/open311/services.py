@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from gridgov.api.services import token_hash
 from gridgov.catalog.models import TaskType
 from gridgov.core.errors import Conflict, NotFound, ValidationFailed
-from gridgov.open311.attributes import TEXT_MAX, attributes_check
+from gridgov.open311.attributes import TEXT_MAX, attributes_check, report_fields_problems
 from gridgov.open311.models import ApiKey, Channel, ServiceRequest, SmsCode
 from gridgov.tasks.choices import TaskAction, TaskSource
 from gridgov.tasks.models import Task, TaskEvent
@@ -364,3 +364,36 @@ def sms_code_verify(*, phone: str, code: str, now: dt.datetime | None = None) ->
             wrong = False
     if wrong:
         raise ValidationFailed(_("The code is not right."), details={"field": "code"})
+
+
+# --- report fields ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_fields_load(*, data: Any) -> dict[str, int]:
+    """Set the ``report_fields`` of public task types from ``data``: a mapping of task type
+    code → a list of field definitions (``attributes.report_fields_problems``). Checks
+    everything first (unknown or non-public codes, bad definitions) and raises
+    ``ValidationFailed`` listing every problem, changing nothing. A rerun changes nothing.
+    Output: ``{"updated": n, "unchanged": n}``."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("Expected a mapping of task type code to a list of fields."))
+    types = {t.code: t for t in TaskType.objects.filter(code__in=[str(k) for k in data])}
+    problems: list[str] = []
+    for code, fields in data.items():
+        task_type = types.get(str(code))
+        if task_type is None or not task_type.public:
+            problems.append(_("%(code)s: no public task type has this code.") % {"code": code})
+        problems += [f"{code}: {p}" for p in report_fields_problems(fields)]
+    if problems:
+        raise ValidationFailed("; ".join(problems), details={"problems": problems})
+    counts = {"updated": 0, "unchanged": 0}
+    for code, fields in data.items():
+        task_type = types[str(code)]
+        if task_type.report_fields == fields:
+            counts["unchanged"] += 1
+            continue
+        task_type.report_fields = fields
+        task_type.save(update_fields=["report_fields", "updated_at"])
+        counts["updated"] += 1
+    return counts
