@@ -181,8 +181,9 @@ def _queries(client: Any, url: str) -> int:
     return len(ctx.captured_queries)
 
 
-#: Session, user, memberships, unread count, verify badge, count, page, areas, progress.
-LIST_QUERIES = 9
+#: Session, user, memberships, unread count, verify badge, alarms badge (iot), count, page,
+#: areas, progress.
+LIST_QUERIES = 10
 
 
 @pytest.mark.django_db

@@ -147,8 +147,9 @@ def test_the_list_query_count_does_not_grow_with_rows(login: Any, street: TaskSt
     assert few == QUERIES_PINNED
 
 
-#: Session, user, memberships, unread count, verify badge, row count, the page, task types.
-QUERIES_PINNED = 8
+#: Session, user, memberships, unread count, verify badge, alarms badge (iot), row count,
+#: the page, task types.
+QUERIES_PINNED = 9
 
 
 @pytest.mark.parametrize("url", [URL, "/manage/verify/", "/manage/tasks/export.csv"])
