@@ -26,6 +26,7 @@ from gridgov.areas.models import Area, AreaLevel
 from gridgov.areas.services import area_create
 from gridgov.catalog.services import catalog_import_default
 from gridgov.demo import geometry
+from gridgov.iot.demo import kits_seed
 from gridgov.people import fakes
 from gridgov.people.choices import PlaceKind, ResidentTag, Role
 from gridgov.people.models import Department, Household, Place, Resident
@@ -132,6 +133,7 @@ def seed_demo(
         _seed_staff(spec, seed, street, grids, micro_grids, report)
         say(_("households and residents"))
         _seed_households(spec, seed, micro_grids, report)
+        kits_seed(area_code=street.code)  # digital-family kits of the elderly households
         say(_("places"))
         _seed_places(seed, street, grids, report)
     return report
