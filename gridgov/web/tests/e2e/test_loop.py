@@ -85,7 +85,9 @@ def test_the_loop_from_the_phone_to_the_dashboard(
     pages: Pages, shot: Shot, street: TaskStreet, jpeg: bytes
 ) -> None:
     visit = task_for(street, title="走访独居老人 王阿姨")
-    task_for(street, rule="patrol", hours_left=-3, title="巡查 古荡新村 北门")
+    # A long title: it must wrap inside its card on a 360 px screen.
+    long_title = "巡查古荡新村北门至文一路口沿街店铺的门前三包、占道经营和消防通道堵塞情况"
+    task_for(street, rule="patrol", hours_left=-3, title=long_title)
     task_for(street, rule="quick", hours_left=2, hours_to_yellow=-1, title="清理 楼道 堆物")
     notification_queue(
         recipients=[street["chen"]],
