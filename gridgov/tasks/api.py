@@ -464,7 +464,9 @@ def _act(request: HttpRequest, number: str, service: Any, key: str | None, **kwa
 def task_report(
     request: HttpRequest, payload: TaskCreateIn, idempotency_key: str | None = IDEMPOTENCY
 ) -> Status:
-    """A grid worker's report (worker_report) at (lon, lat): it starts ``reported``.
+    """A grid worker's report (worker_report) at (lon, lat): registered and dispatched at
+    once by the system when ``GRIDGOV_WORKER_REPORT_AUTO_REGISTER`` is true (the default),
+    else it stays ``reported`` for a dispatcher.
 
     The grid is the one containing the point. With an ``Idempotency-Key``, a repeat
     returns the task the first request created.
