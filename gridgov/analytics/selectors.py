@@ -14,14 +14,14 @@ from operator import or_
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Case, CharField, Count, F, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gridgov.areas.models import CODE_LENGTH, Area, AreaLevel
-from gridgov.catalog.models import TaskType
+from gridgov.catalog.models import Category
 from gridgov.core.errors import PermissionDenied, ValidationFailed
 from gridgov.people.choices import Role
 from gridgov.people.selectors import area_codes_visible_to, scope_queryset, user_can_access_area
@@ -120,6 +120,10 @@ def _due_counts(since: dt.datetime, until: dt.datetime, prefix: str = "") -> dic
     }
 
 
+#: The keys of ``_due_counts``.
+DUE_KEYS = ("due", "closed", "closed_on_time", "reworked", "extended")
+
+
 def _overdue_open(now: dt.datetime) -> Q:
     """Open, not suspended, deadline before ``now``."""
     return Q(state__in=OPEN_STATES, suspended_at__isnull=True, deadline__lt=now)
@@ -211,35 +215,87 @@ def task_figures(
         "start": start,
         "end": end,
     }
-    by_type: list[dict[str, Any]] = [
-        dict(r) for r in qs.order_by().values("source", "task_type_id").annotate(**counts)
+    children = _children(area)
+    # One scan: grouped by source, category and child area; every table is a sum of it.
+    grouped: list[dict[str, Any]] = [
+        dict(r)
+        for r in qs.order_by()
+        .values("source", category=F("task_type__category_id"), child=_child_key(scope, children))
+        .annotate(**counts)
     ]
-    figures.update(_rates(_sum(by_type, keys)))
+    figures.update(_rates(_sum(grouped, keys)))
 
     sources = dict(TaskSource.choices)
     by_source = [
         {"source": source, "name": str(sources.get(source, ""))} | _rates(_sum(rows, keys))
-        for source, rows in _group(by_type, lambda r: r["source"]).items()
+        for source, rows in _group(grouped, lambda r: r["source"]).items()
     ]
     figures["by_source"] = _largest_first(by_source)
 
     categories: dict[int, dict[str, Any]] = {
         row["pk"]: dict(row)
-        for row in TaskType.objects.filter(pk__in={r["task_type_id"] for r in by_type}).values(
-            "pk", **{f: F(f.removeprefix("task_type__")) for f in _category_fields()}
+        for row in Category.objects.filter(pk__in={r["category"] for r in grouped}).values(
+            "pk", **{f: F(f.removeprefix("task_type__category__")) for f in _category_fields()}
         )
-    } if by_type else {}  # fmt: skip
+    } if grouped else {}  # fmt: skip
     by_category = []
-    for code, rows in _group(
-        by_type, lambda r: categories[r["task_type_id"]]["task_type__category__code"]
-    ).items():
-        name = _category_name(categories[rows[0]["task_type_id"]])
-        by_category.append({"category": code, "name": name} | _rates(_sum(rows, keys)))
+    for pk, rows in _group(grouped, lambda r: r["category"]).items():
+        category = categories[pk]
+        by_category.append(
+            {"category": category["task_type__category__code"], "name": _category_name(category)}
+            | _rates(_sum(rows, keys))
+        )
     figures["by_category"] = _largest_first(by_category)
 
     figures["trend"] = _trend(scope.tasks, start, end, since, until)
-    figures["by_area"] = _by_area(scope, qs, area, counts)
+    per_child = {
+        child: _sum(rows, keys) for child, rows in _group(grouped, lambda r: r["child"]).items()
+    }
+    figures["by_area"] = _area_rows(children, per_child, keys)
     return figures
+
+
+def _children(area: Area | None) -> list[Area]:
+    """The child areas of ``area`` by code (the districts when ``area`` is ``None``)."""
+    if area is None:
+        return list(Area.objects.filter(parent__isnull=True).order_by("code"))
+    return list(area.children.order_by("code"))
+
+
+def _child_key(scope: _Scope, children: list[Area]) -> Any:
+    """An expression giving the code of the child area a task lies in ("" for none):
+    ``CASE WHEN area_id IN (…) THEN code …`` from ``scope.codes`` (no join), or the prefix
+    of the task's area code when the scope is every area."""
+    if not children:
+        return Value("", output_field=CharField())
+    length = CODE_LENGTH[children[0].level]
+    if scope.codes is None:
+        return Substr("area__code", 1, length)
+    inside: dict[str, list[int]] = {child.code: [] for child in children}
+    for pk, code in scope.codes.items():
+        if code[:length] in inside:
+            inside[code[:length]].append(pk)
+    whens = [When(area_id__in=ids, then=Value(code)) for code, ids in inside.items() if ids]
+    if not whens:
+        return Value("", output_field=CharField())
+    return Case(*whens, default=Value(""), output_field=CharField())
+
+
+def _area_rows(
+    children: list[Area], grouped: dict[str, dict[str, int]], keys: list[str]
+) -> list[dict[str, Any]]:
+    """One row per child: ``{"code", "name", counts, rates, "score", "grade"}``."""
+    empty = dict.fromkeys(keys, 0)
+    rows = []
+    for child in children:
+        row = {"code": child.code, "name": child.name} | _rates(grouped.get(child.code, empty))
+        row["score"], row["grade"] = score_and_grade(
+            closure_rate=row["closure_rate"],
+            on_time_rate=row["on_time_rate"],
+            rework_rate=row["rework_rate"],
+        )
+        rows.append(row)
+    return rows
 
 
 def _sum(rows: list[dict[str, Any]], keys: list[str]) -> dict[str, int]:
@@ -316,24 +372,11 @@ def _by_area(
     the counts of ``qs`` summed over the child's code prefix (a child's code is the prefix
     of everything inside it). ``children``: these areas (all of one level) instead."""
     if children is None:
-        if area is None:
-            children = list(Area.objects.filter(parent__isnull=True).order_by("code"))
-        else:
-            children = list(area.children.order_by("code"))
+        children = _children(area)
     if not children:
         return []
     grouped = _grouped_by_prefix(scope, qs, CODE_LENGTH[children[0].level], counts)
-    empty = dict.fromkeys(counts, 0)
-    rows = []
-    for child in children:
-        row = {"code": child.code, "name": child.name} | _rates(grouped.get(child.code, empty))
-        row["score"], row["grade"] = score_and_grade(
-            closure_rate=row["closure_rate"],
-            on_time_rate=row["on_time_rate"],
-            rework_rate=row["rework_rate"],
-        )
-        rows.append(row)
-    return rows
+    return _area_rows(children, grouped, list(counts))
 
 
 def _grouped_by_prefix(
@@ -507,7 +550,7 @@ def area_ranking(
         found: dict[str, Any] = dict(grouped.get(child.code) or {})
         row: dict[str, Any] = {"code": child.code, "name": child.name}
         for when in ("", "last_"):
-            figures = _rates({k: found.get(f"{when}{k}", 0) for k in _due_counts(since, until)})
+            figures = _rates({k: found.get(f"{when}{k}", 0) for k in DUE_KEYS})
             score, grade = score_and_grade(
                 closure_rate=figures["closure_rate"],
                 on_time_rate=figures["on_time_rate"],

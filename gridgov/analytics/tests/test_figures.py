@@ -141,11 +141,11 @@ def test_the_number_of_queries_is_fixed(
 ) -> None:
     zhou = street["zhou"]
     task_figures(user=zhou, start=START, end=END, now=NOW)  # memberships cached on the user
-    # headline, by source, by category, trend ×2, child areas, by area
-    with django_assert_num_queries(7):
+    # areas in scope, child areas, the grouped count, categories, trend ×2
+    with django_assert_num_queries(6):
         task_figures(user=zhou, area=street["street"], start=START, end=END, now=NOW)
     task(street, "g22", created=june(3), deadline=june(4))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         task_figures(user=zhou, area=street["street"], start=START, end=END, now=NOW)
 
 
