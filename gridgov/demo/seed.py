@@ -52,6 +52,8 @@ DEPARTMENTS = [
     ("municipal", "市政设施管理所"),
     ("market_supervision", "市场监管所"),
 ]
+#: Handlers of the departments besides law enforcement's ``he``: (username, name, department).
+DEPARTMENT_HANDLERS = [("ma", "马市政", "municipal"), ("shi", "施市监", "market_supervision")]
 COMMUNITY_NAMES = [
     "古荡新村社区", "嘉绿苑社区", "华星社区", "益乐新村社区", "古荡湾社区", "文鼎苑社区",
     "莲花街社区", "紫荆社区", "马塍社区", "嘉南社区", "世纪新城社区", "东岳社区",
@@ -135,7 +137,7 @@ def seed_demo(
         _seed_households(spec, seed, micro_grids, report)
         kits_seed(area_code=street.code)  # digital-family kits of the elderly households
         say(_("places"))
-        _seed_places(seed, street, grids, report)
+        _seed_places(seed, street, grids, micro_grids, report)
     return report
 
 
@@ -293,6 +295,10 @@ def _seed_staff(
     for community in communities[1:]:
         user = _user(report, f"gl{community.code[-3:]}", fakes.fake_name(rng), password_hash)
         _grant(report, user, community, Role.GRID_LEADER)
+    # Every community's admin, who supervises and verifies (the first community has lin).
+    for community in communities[1:]:
+        user = _user(report, f"ca{community.code[-3:]}", fakes.fake_name(rng), password_hash)
+        _grant(report, user, community, Role.COMMUNITY_ADMIN)
 
     # In-service party members, placed into micro-grids round-robin.
     for i in range(spec.party_members):
@@ -313,6 +319,10 @@ def _seed_staff(
     _grant(
         report, handler, street, Role.DEPARTMENT_HANDLER, department=departments["law_enforcement"]
     )
+    # One handler for each of the other departments, so that no queue stands unattended.
+    for username, full_name, code in DEPARTMENT_HANDLERS:
+        user = _user(report, username, full_name, password_hash)
+        _grant(report, user, street, Role.DEPARTMENT_HANDLER, department=departments[code])
     report.logins.append(("he", Role.DEPARTMENT_HANDLER.value, departments["law_enforcement"].name))
 
 
@@ -328,6 +338,25 @@ HOUSEHOLD_KINDS: list[tuple[str, float]] = [
     ("family", 0.45),
     ("young_single", 0.12),
     ("floating_tenants", 0.08),
+]
+
+
+#: Other key and special groups, each a share of the residents of at least an age. Orders of
+#: magnitude of the national registers (design; CATALOGUE-FACTS §1.1 and §2.2 name the
+#: groups and their visits, not their shares): veterans about 4% of the population,
+#: registered severe mental disorders about 0.45%, community correction about 0.05%,
+#: released prisoners under 安置帮教 about 0.1% (9% of them "key", CATALOGUE-FACTS §2.3).
+KEY_GROUP_SHARES: list[tuple[str, float, int]] = [
+    (ResidentTag.VETERAN, 0.04, 30),
+    (ResidentTag.MENTAL_DISORDER_STABLE, 0.004, 18),
+    (ResidentTag.MENTAL_DISORDER_UNSTABLE, 0.0005, 18),
+    (ResidentTag.COMMUNITY_CORRECTION, 0.0005, 18),
+    (ResidentTag.RELEASED_PRISONER, 0.001, 18),
+    (ResidentTag.RELEASED_PRISONER_KEY, 0.0001, 18),
+    (ResidentTag.DRUG_REHAB_Y1, 0.0002, 18),
+    (ResidentTag.KEY_YOUTH, 0.002, 12),
+    (ResidentTag.PETITIONER, 0.0003, 30),
+    (ResidentTag.SPECIAL_FAMILY, 0.001, 50),
 ]
 
 
@@ -400,6 +429,9 @@ def _household_members(
             tags.append(ResidentTag.DISABLED)
         if rng.random() < 0.015:
             tags.append(ResidentTag.LOW_INCOME)
+        for tag, share, min_age in KEY_GROUP_SHARES:
+            if age >= min_age and rng.random() < share:
+                tags.append(tag)
         return {
             "name": fakes.fake_name(rng),
             "national_id": national_id,
@@ -448,7 +480,9 @@ PLACES_PER_COMMUNITY: list[tuple[str, int, str]] = [
 ]
 
 
-def _seed_places(seed: int, street: Area, grids: list[Area], report: SeedReport) -> None:
+def _seed_places(
+    seed: int, street: Area, grids: list[Area], micro_grids: list[Area], report: SeedReport
+) -> None:
     from shapely.geometry import shape
 
     existing = set(Place.objects.filter(ref__startswith="demo-").values_list("ref", flat=True))
@@ -466,6 +500,12 @@ def _seed_places(seed: int, street: Area, grids: list[Area], report: SeedReport)
             for n in range(1, count + 1):
                 name = pattern.format(community=community.name[:-2])
                 todo.append((f"demo-{community.code}-{kind}-{n}", kind, name, first_grid))
+    # Each micro-grid is a residential building (Zhejiang: 微网格 = a building or stairwell).
+    for micro in micro_grids:  # the seed's own: areas a user added stay empty
+        grid_code = micro.code[: len(micro.code) - 3]
+        compound = f"{micro.name.split('第')[0]}{grid_code[-1]}区"  # as the households
+        name = f"{compound}{micro.code[-2:].lstrip('0')}幢"
+        todo.append((f"demo-{micro.code}-{PlaceKind.BUILDING}-1", PlaceKind.BUILDING, name, micro))
     for ref, kind, name, grid in todo:
         if ref in existing:
             continue
@@ -475,7 +515,9 @@ def _seed_places(seed: int, street: Area, grids: list[Area], report: SeedReport)
             actor=None,
             kind=kind,
             name=name,
-            address=f"{grid.parent.name[:-2]}路{rng.randint(1, 300)}号",  # type: ignore[union-attr]
+            address=name
+            if kind == PlaceKind.BUILDING
+            else f"{grid.parent.name[:-2]}路{rng.randint(1, 300)}号",  # type: ignore[union-attr]
             lon=lon,
             lat=lat,
             contact_phone=fakes.fake_mobile(rng),

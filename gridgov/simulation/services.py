@@ -283,14 +283,14 @@ class _Day:
             self.push(_at(day, when), self.dispatch_round)
         for start, end in rates.WORK_ROUNDS if self.working else rates.REST_DAY_WORK_ROUNDS:
             self.push(_at(day, start), self._work_round(_at(day, end)))
-        start, end = rates.EVENING_ROUND
-        self.push(_at(day, start), self._work_round(_at(day, end), evening=True))
+        evening_start, evening_end = rates.EVENING_ROUND
+        self.push(_at(day, evening_start), self._work_round(_at(day, evening_end), evening=True))
         for when in rates.VERIFY_TIMES if self.working else rates.REST_DAY_VERIFY_TIMES:
             self.push(_at(day, when), self.verify_round)
         while self.queue:
-            when, _order, step = heapq.heappop(self.queue)
-            traveller.move_to(when)
-            step(when)
+            at, _order, step = heapq.heappop(self.queue)
+            traveller.move_to(at)
+            step(at)
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -493,10 +493,10 @@ class _Day:
                 done_at = cursor + dt.timedelta(minutes=(3 if accept else 0) + minutes)
                 if done_at > end:
                     if accept and cursor < end:
-                        self.push(cursor, self._accept(task.pk, holder))
+                        self.push(cursor, self._accept(task, holder))
                     break
                 if accept:
-                    self.push(cursor, self._accept(task.pk, holder))
+                    self.push(cursor, self._accept(task, holder))
                 self.push(done_at, self._feedback(task, holder))
                 budget -= 1
                 if not evening:
@@ -505,13 +505,10 @@ class _Day:
                     minutes=_rng(self.seed, *key, "walk").uniform(5, 20)
                 )
 
-    def _accept(self, task_pk: int, holder: int) -> Callable[[dt.datetime], None]:
+    def _accept(self, task: Task, holder: int) -> Callable[[dt.datetime], None]:
         def accept(now: dt.datetime) -> None:
-            task = Task.objects.filter(pk=task_pk).first()
-            if task is not None:
-                self._call(
-                    "accepted", task_accept, actor=self.street.users[holder], task=task, now=now
-                )
+            user = self.street.users[holder]
+            self._call("accepted", task_accept, actor=user, task=task, now=now)
 
         return accept
 
@@ -519,7 +516,6 @@ class _Day:
         lon, lat = self._where(task)
         answers = _answers(task.rule.form_fields if task.rule else [], _rng(self.seed, task.number))
         photos = task.rule.min_photos if task.rule else 0
-        pk = task.pk
 
         def submit(now: dt.datetime) -> None:
             with translation.override(settings.LANGUAGE_CODE):
@@ -528,7 +524,7 @@ class _Day:
                 "handled",
                 task_submit_feedback,
                 actor=self.street.users[holder],
-                task=Task.objects.get(pk=pk),
+                task=task,  # the services load it afresh (SELECT … FOR UPDATE) by its id
                 note=note,
                 lon=lon,
                 lat=lat,

@@ -120,3 +120,28 @@ def test_a_rerun_leaves_areas_a_user_added_empty() -> None:
     assert not any(again["created"].values()), again["created"]
     assert not Household.objects.filter(area=added).exists()
     assert not Membership.objects.filter(area=added).exists()
+
+
+def test_every_community_has_its_admin_and_every_department_a_handler() -> None:
+    from gridgov.people.models import Department
+
+    _seed()
+    for community in Area.objects.filter(level=AreaLevel.COMMUNITY):
+        roles = set(Membership.objects.filter(area=community).values_list("role", flat=True))
+        assert {Role.GRID_LEADER, Role.COMMUNITY_ADMIN} <= roles, community.code
+    for department in Department.objects.all():
+        assert Membership.objects.filter(
+            role=Role.DEPARTMENT_HANDLER, department=department
+        ).exists(), department.code
+
+
+def test_micro_grids_are_buildings_and_key_groups_are_present() -> None:
+    from gridgov.people.choices import PlaceKind
+
+    _seed()
+    micro_grids = Area.objects.filter(level=AreaLevel.MICRO_GRID)
+    buildings = Place.objects.filter(kind=PlaceKind.BUILDING).select_related("area")
+    assert {b.area.code for b in buildings} == set(micro_grids.values_list("code", flat=True))
+    tags = set(Resident.objects.values_list("tag_assignments__tag", flat=True))
+    assert {ResidentTag.ELDERLY, ResidentTag.LIVING_ALONE, ResidentTag.FLOATING} <= tags
+    assert ResidentTag.VETERAN in tags

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -121,9 +122,7 @@ class Command(BaseCommand):
             capacity=options["capacity"],
             event_rate_factor=options["event_rate_factor"],
         )
-        bar = tqdm(
-            total=max(0, options["days"]), unit=_("day"), desc="simulate", file=self.stderr._out
-        )
+        bar = tqdm(total=max(0, options["days"]), unit=_("day"), desc="simulate", file=sys.stderr)
 
         def progress(day: dt.date, simulated: bool) -> None:
             bar.set_postfix_str(f"{day.isoformat()}{'' if simulated else ' ' + _('(done before)')}")
