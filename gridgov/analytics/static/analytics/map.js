@@ -98,6 +98,8 @@
       drawLegend();
       var url = new URL(window.location.href);
       url.searchParams.set("colour", mode);
+      var kept = document.querySelector("form input[name=colour]");
+      if (kept) { kept.value = mode; }
       window.history.replaceState(null, "", url);
     });
   });
