@@ -211,9 +211,7 @@ def requests_(request: HttpRequest, *, fmt: str) -> HttpResponse:
     query = selectors.request_query_parse(request.GET, extensions=extensions)
     found = selectors.request_list(query=query)
     return respond(
-        fmt,
-        "service_requests",
-        [selectors.request_as_dict(r, extensions=extensions) for r in found],
+        fmt, "service_requests", selectors.requests_as_dicts(found, extensions=extensions)
     )
 
 
