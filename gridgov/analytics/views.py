@@ -35,7 +35,6 @@ from gridgov.analytics.selectors import (
     hotspot_repeats,
     hotspot_rising,
     month_last_day,
-    previous_month,
     task_figures,
 )
 from gridgov.areas.models import Area, AreaLevel
@@ -172,7 +171,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _ranking_export_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of the ranking's xlsx/CSV export (rates as numbers, per cent)."""
     header = [
-        _("Rank"), _("Change"), _("Code"), _("Area"), _("Due"), _("Closed"),
+        _("Rank"), _("Rank change"), _("Code"), _("Area"), _("Due"), _("Closed"),
         _("Closed on time"), _("Closure rate (%)"), _("On-time closure rate (%)"),
         _("Rework rate (%)"), _("Score"), _("Grade"),
     ]  # fmt: skip
@@ -201,15 +200,15 @@ def rank_change_label(row: dict[str, Any]) -> str:
 def ranking(request: HttpRequest) -> HttpResponse:
     """The "三个一" monthly ranking of the communities or grids inside an area.
     ``?area=CODE&month=YYYY-MM&level=community|grid`` (default: the user's first area,
-    last month, communities); ``&format=xlsx`` or ``csv`` downloads it."""
+    this month so far, communities); ``&format=xlsx`` or ``csv`` downloads it."""
     areas = _manager_areas(request)
-    last_month = previous_month(timezone.localdate().replace(day=1))
+    this_month = timezone.localdate().replace(day=1)
     params = _with_defaults(
         request,
-        {"area": areas[0].code, "month": f"{last_month:%Y-%m}", "level": AreaLevel.COMMUNITY},
+        {"area": areas[0].code, "month": f"{this_month:%Y-%m}", "level": AreaLevel.COMMUNITY},
     )
     form = RankingForm(params, areas=areas)
-    area, month, level = areas[0], last_month, AreaLevel.COMMUNITY.value
+    area, month, level = areas[0], this_month, AreaLevel.COMMUNITY.value
     if form.is_valid():
         area, month, level = (form.cleaned_data[k] for k in ("area", "month", "level"))
     rows = area_ranking(user=request.user, area=area, level=level, month=month)

@@ -27,7 +27,6 @@ from gridgov.tasks.choices import TaskSource, TaskState
 from gridgov.tasks.tests.factories import TaskStreet
 
 JUNE_1 = START.replace(day=1)
-MAY_1 = JUNE_1.replace(month=5)
 
 
 # --- ranking -----------------------------------------------------------------------------
@@ -104,7 +103,7 @@ def test_the_ranking_page_links_and_exports(street: TaskStreet, week: Any, may_t
     assert body.startswith("\ufeff".encode())
     assert "ranking-330106004-community-2025-06.csv" in csv_response["Content-Disposition"]
     table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert table[0][:4] == ["Rank", "Change", "Code", "Area"]
+    assert table[0][:4] == ["Rank", "Rank change", "Code", "Area"]
     assert table[1][:4] == ["1", "↑1", street["c2"].code, "社区2"]
     assert table[2][-2:] == ["47.50", "D"]
 
@@ -116,12 +115,12 @@ def test_the_ranking_page_links_and_exports(street: TaskStreet, week: Any, may_t
 
 
 @pytest.mark.django_db
-def test_the_ranking_page_defaults_to_last_month_and_survives_a_bad_month(
+def test_the_ranking_page_defaults_to_this_month_and_survives_a_bad_month(
     street: TaskStreet, week: Any
 ) -> None:
     client = login(street, "lin")
-    response = client.get("/en/dashboard/ranking/")  # the clock is 2025-06-09: May
-    assert response.context["month"] == MAY_1
+    response = client.get("/en/dashboard/ranking/")  # the clock is 2025-06-09: June so far
+    assert response.context["month"] == JUNE_1
     assert [r[0]["code"] for r in response.context["rows"]] == [street["c1"].code]
     bad = client.get("/en/dashboard/ranking/", {"month": "June", "level": "grid"})
     assert bad.status_code == 200

@@ -85,7 +85,9 @@
     var rows = SCALES[mode].map(function (c) {
       return '<div><i style="background:' + c[1] + '"></i>' + c[2] + "</div>";
     });
-    rows.push('<div><i style="background:' + GREY + '"></i>' + me.dataset.none + "</div>");
+    if (mode === "closure") {
+      rows.push('<div><i style="background:' + GREY + '"></i>' + me.dataset.none + "</div>");
+    }
     legend.div.innerHTML = "<strong>" + (mode === "overdue" ? me.dataset.overdue : me.dataset.closure) +
       "</strong>" + rows.join("");
   }
