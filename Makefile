@@ -20,16 +20,18 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 ## Set up everything and run the product on SQLite: http://$(HOST):$(PORT)/
+## The small street (8 grids) with a simulated month takes a few minutes on a fresh machine;
+## `make demo DEMO_SCALE=full` builds the seed's Gudang street (550 micro-grids, 246 grid
+## workers) but its month takes tens of minutes (docs/demo.md). Re-running adds nothing twice.
+DEMO_SCALE ?= small
 demo: venv
 	$(BIN)/gridgov migrate --noinput
-	$(BIN)/gridgov seed-demo --scale small
+	$(BIN)/gridgov seed-demo --scale $(DEMO_SCALE)
+	$(BIN)/gridgov simulate --days 30
 	$(BIN)/gridgov generate --days 7
 	$(BIN)/gridgov sweep
 	$(BIN)/gridgov collectstatic --noinput -v 0
-	@echo ""
-	@echo "gridgov is running at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
-	@echo "Demo logins are listed above (password: see 'seed-demo' output). Ctrl-C stops."
-	$(BIN)/gridgov runserver $(HOST):$(PORT) --noreload
+	$(BIN)/gridgov demo-serve $(HOST):$(PORT)
 
 ## Lint and type-check, then run the whole suite on SQLite, then on PostgreSQL.
 test: venv lint typecheck test-sqlite test-postgres

@@ -326,6 +326,33 @@ def _seed_staff(
     report.logins.append(("he", Role.DEPARTMENT_HANDLER.value, departments["law_enforcement"].name))
 
 
+#: One demo login per role, in the order they are listed.
+DEMO_LOGINS = ("admin", "zhou", "lin", "wu", "chen", "pm0001", "he")
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """The demo logins that exist: ``(username, role, area or department name)``, one per
+    role (``DEMO_LOGINS``; the superuser's role is ``"superuser"``)."""
+    users = {
+        u.username: u
+        for u in get_user_model()
+        .objects.filter(username__in=DEMO_LOGINS)
+        .prefetch_related("memberships__area", "memberships__department")
+    }
+    logins = []
+    for username in DEMO_LOGINS:
+        user = users.get(username)
+        if user is None:
+            continue
+        membership = next(iter(user.memberships.all()), None)
+        if membership is None:
+            logins.append((username, "superuser" if user.is_superuser else "", "—"))
+            continue
+        where = membership.department.name if membership.department else membership.area.name
+        logins.append((username, membership.role, where))
+    return logins
+
+
 # --- households and residents -----------------------------------------------------------
 
 #: Household kinds with their shares. Elderly (60+) are about a fifth of residents, as in

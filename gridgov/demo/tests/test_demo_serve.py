@@ -1,0 +1,66 @@
+"""``gridgov demo-serve``: logins printed, worker started beside the server and stopped after."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from gridgov.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
+from gridgov.people.choices import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_login_per_role() -> None:
+    seed_demo(scale="small")
+    logins = demo_logins()
+    roles = [role for _username, role, _where in logins]
+    assert roles[0] == "superuser"
+    assert set(roles[1:]) == set(Role.values)
+    assert len(roles) == len(set(roles))
+
+
+class _FakeWorker:
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self.stopped = False
+
+    def poll(self) -> int | None:
+        return 0 if self.stopped else None
+
+    def terminate(self) -> None:
+        self.stopped = True
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+
+def test_the_worker_stops_when_the_server_stops(monkeypatch: Any) -> None:
+    seed_demo(scale="small")
+    started: list[_FakeWorker] = []
+    served: list[list[str]] = []
+
+    def popen(argv: list[str], **_kwargs: Any) -> _FakeWorker:
+        started.append(_FakeWorker(argv))
+        return started[-1]
+
+    def run(argv: list[str], **_kwargs: Any) -> None:
+        served.append(argv)
+        raise KeyboardInterrupt  # the visitor pressed Ctrl-C
+
+    monkeypatch.setattr("subprocess.Popen", popen)
+    monkeypatch.setattr("subprocess.run", run)
+    out = StringIO()
+    call_command("demo_serve", "127.0.0.1:8765", stdout=out)
+
+    assert started[0].argv[-1] == "worker"
+    assert started[0].stopped
+    assert served[0][-2:] == ["127.0.0.1:8765", "--noreload"]
+    text = out.getvalue()
+    assert "http://127.0.0.1:8765/" in text
+    assert DEMO_PASSWORD in text
+    for username in ("zhou", "lin", "wu", "chen", "he"):
+        assert username in text
