@@ -170,3 +170,15 @@ def test_stats_command_reproduces_the_published_bulletin(street: TaskStreet) -> 
                  "--to", "2025-06-30", stdout=out)  # fmt: skip
     assert "Closure rate: 93.72%" in out.getvalue()
     assert "On-time closure rate: 75.82%" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_each_figure_links_to_a_list_of_exactly_its_tasks(street: TaskStreet, week: Any) -> None:
+    client = login(street, "zhou")
+    response = client.get(URL, {"start": "2025-06-02", "end": "2025-06-08"})
+    figures, links = response.context["figures"], response.context["links"]
+    numerators = {"closure_rate": "closed", "on_time_rate": "closed_on_time",
+                  "rework_rate": "reworked", "extension_rate": "extended"}  # fmt: skip
+    for name, url in links.items():
+        listed = client.get(url).context["page"].paginator.count
+        assert listed == figures[numerators.get(name, name)], (name, url)
