@@ -15,10 +15,12 @@ logger = logging.getLogger(__name__)
 
 
 class LogSmsBackend:
-    """Write each message to the log, the phone number masked, the text whole."""
+    """Write each message to the log, the phone number masked, the text whole — at
+    WARNING, so that the default logging (root at WARNING) shows the code on the console
+    of a demo or development server. Not for production: it is no SMS."""
 
     def send(self, *, phone: str, text: str) -> None:
-        logger.info("SMS to %s: %s", mask_phone(phone), text)
+        logger.warning("SMS to %s (log backend, not sent): %s", mask_phone(phone), text)
 
 
 class MemorySmsBackend:
