@@ -20,6 +20,10 @@ Baselines, same run, same database:
 
 ``DATABASE_URL=postgres://…/gridgov_bench_import python -m bench.bench_import`` runs it on
 PostgreSQL (the database must exist and be empty).
+
+``cpu_seconds`` is this process's CPU time in the best run: on a shared, loaded machine
+the wall time includes waiting for a CPU, and on SQLite (in-process) the CPU time is the
+import's own cost. On PostgreSQL it leaves out the server's work.
 """
 
 from __future__ import annotations
@@ -74,14 +78,15 @@ def check(condition: bool, message: str) -> None:
         raise SystemExit(f"bench_import: {message}")
 
 
-def run_ours() -> tuple[float, Any]:
+def run_ours() -> tuple[float, float, Any]:
+    """Wall seconds, this process's CPU seconds, and the summary of one import."""
     from gridgov.imports.mapping import mapping_load
     from gridgov.imports.services import cases_import
 
     mapping = mapping_load(path=MAPPING)
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     summary = cases_import(path=REQUESTS, mapping=mapping, batch_size=BATCH)
-    return time.perf_counter() - start, summary
+    return time.perf_counter() - start, time.process_time() - cpu, summary
 
 
 def run_csv_parse() -> tuple[float, int]:
@@ -138,13 +143,14 @@ def main() -> None:
     _rows = run_csv_parse()[1]
     check(_rows == 9999, f"expected 9,999 rows, read {_rows}")
 
-    best = float("inf")
+    best = best_cpu = float("inf")
     summary: Any = None
     for label in ("cold", "warm", "warm again"):
         empty_tables()
-        seconds, summary = run_ours()
-        progress(f"ours ({label}): {seconds:.2f} s, {summary.as_dict()}")
-        best = min(best, seconds)
+        seconds, cpu, summary = run_ours()
+        progress(f"ours ({label}): {seconds:.2f} s ({cpu:.2f} s CPU), {summary.as_dict()}")
+        if seconds < best:
+            best, best_cpu = seconds, cpu
     check(summary.imported + summary.rejected == 9999, "the summary does not account for every row")
     rows = snapshot()
     check(len(rows) == summary.imported, "snapshot size")
@@ -165,6 +171,7 @@ def main() -> None:
         rows=total,
         imported=summary.imported,
         seconds=round(best, 3),
+        cpu_seconds=round(best_cpu, 3),
         meets_goal=ours >= GOAL,
     )
     emit(
