@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from gridgov.open311.models import ApiKey, ServiceRequest
+from gridgov.open311.models import ApiKey, Service, ServiceRequest
 from gridgov.open311.services import api_key_create, api_key_revoke
 from gridgov.people.masking import mask_name, mask_phone
 
@@ -74,6 +74,30 @@ class ApiKeyAdmin(SuperuserOnly, admin.ModelAdmin):
             ngettext("%(n)d key revoked.", "%(n)d keys revoked.", len(keys)) % {"n": len(keys)},
             messages.SUCCESS,
         )
+
+
+@admin.register(Service)
+class ServiceAdmin(SuperuserOnly, admin.ModelAdmin):
+    """Which task types residents may report and what they are asked (the service
+    definition); the rest of a task type is edited in the catalogue."""
+
+    list_display = ["code", "name_zh", "name_en", "category", "public", "field_count"]
+    list_filter = ["public", "category"]
+    list_editable = ["public"]
+    search_fields = ["code", "name_zh", "name_en"]
+    list_select_related = ["category"]
+    fields = ["code", "name_zh", "name_en", "filing_standard", "public", "report_fields"]
+    readonly_fields = ["code", "name_zh", "name_en", "filing_standard"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    @admin.display(description=_("report fields"))
+    def field_count(self, obj: Service) -> int:
+        return len(obj.report_fields or [])
 
 
 @admin.register(ServiceRequest)

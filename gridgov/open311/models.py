@@ -13,7 +13,19 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.catalog.models import TaskType
 from gridgov.core.models import TimeStampedModel
+
+
+class Service(TaskType):
+    """A task type seen as an Open311 service: whether residents may report it
+    (``public``) and what they are asked (``report_fields``). A proxy: the data stays on
+    the catalogue's ``TaskType``; this gives the admin its own page for it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Open311 service")
+        verbose_name_plural = _("Open311 services")
 
 
 class ApiKey(TimeStampedModel):

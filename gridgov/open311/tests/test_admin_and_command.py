@@ -77,3 +77,18 @@ def test_the_command_creates_lists_and_revokes(world: Open311World) -> None:
         call_command("open311_key", "revoke", "fixmystreet", stdout=StringIO())
     with pytest.raises(CommandError, match="already has a key"):
         call_command("open311_key", "create", "test-app", stdout=StringIO(), stderr=StringIO())
+
+
+def test_services_page_edits_public_and_report_fields(root: Client, world: Open311World) -> None:
+    from gridgov.catalog.models import TaskType
+
+    plain = world.plain
+    url = f"/en/admin/open311/service/{plain.pk}/change/"
+    assert root.get("/en/admin/open311/service/").status_code == 200
+    bad = root.post(url, {"public": "on", "report_fields": '[{"code": "x", "datatype": "colour"}]'})
+    assert bad.status_code == 200
+    assert "colour" in bad.content.decode()
+    fields = [{"code": "x", "datatype": "text", "description_zh": "甲", "description_en": "A"}]
+    good = root.post(url, {"public": "on", "report_fields": json.dumps(fields)})
+    assert good.status_code == 302
+    assert TaskType.objects.get(pk=plain.pk).report_fields == fields
