@@ -162,7 +162,14 @@ def _latency(url: str, devices: dict[str, tuple[str, str]]) -> list[float]:
 
     buttons = [s for s, (kind, _t) in sorted(devices.items()) if kind == "sos_button"]
     consumer = Consumer(url=url, client_id="bench-live", prefix=PREFIX, batch_size=500)
-    runner = threading.Thread(target=lambda: (consumer.run(), connection.close()))
+
+    def live() -> None:
+        try:
+            consumer.run()
+        finally:
+            connection.close()
+
+    runner = threading.Thread(target=live)
     runner.start()
     consumer.connected.wait(timeout=30)
     time.sleep(0.5)
