@@ -188,3 +188,15 @@ def test_throttling_per_ip_and_per_key(client: Client, world: Open311World, sett
 def test_json_error_bodies_are_valid_json(client: Client, world: Open311World) -> None:
     answer = client.get(f"{BASE}/requests/none.json")
     assert json.loads(answer.content)[0]["code"] == 404
+
+
+def test_another_jurisdiction_is_not_found(
+    client: Client, world: Open311World, settings: Any
+) -> None:
+    settings.GRIDGOV_OPEN311_JURISDICTION = "xihu.example.cn"
+    assert client.get(f"{BASE}/services.json?jurisdiction_id=xihu.example.cn").status_code == 200
+    assert client.get(f"{BASE}/services.json").status_code == 200
+    before = counts()
+    answer = client.post(f"{BASE}/requests.xml", good_post(world, jurisdiction_id="elsewhere"))
+    assert_error(answer, 404, "xml", "jurisdiction_id")
+    assert counts() == before
