@@ -33,12 +33,17 @@ VERIFIED = "open311_verified_phone"
 MINE = "open311_reports"
 
 
-def _throttled(request: HttpRequest, scope: str) -> bool:
+#: Tries of "follow my report" per IP and window: a number is public on a receipt, so
+#: guessing the phone behind it must stay slow.
+FOLLOW_TRIES = 10
+
+
+def _throttled(request: HttpRequest, scope: str, limit: int | None = None) -> bool:
     return bool(
         throttle_hit(
             scope=f"resident-{scope}",
             ident=request.META.get("REMOTE_ADDR") or "unknown",
-            limit=settings.GRIDGOV_OPEN311_THROTTLE_PER_IP,
+            limit=limit or settings.GRIDGOV_OPEN311_THROTTLE_PER_IP,
             window_s=settings.GRIDGOV_OPEN311_THROTTLE_WINDOW_SECONDS,
         )
     )
@@ -149,7 +154,9 @@ def follow(request: HttpRequest) -> HttpResponse:
     form = FollowForm(request.POST or None)
     context: dict[str, Any] = {"form": form}
     if request.method == "POST" and form.is_valid():
-        if _throttled(request, "follow"):
+        if _throttled(
+            request, "follow", min(FOLLOW_TRIES, settings.GRIDGOV_OPEN311_THROTTLE_PER_IP)
+        ):
             form.add_error(None, _("Too many tries from here; try again in a minute."))
         else:
             try:

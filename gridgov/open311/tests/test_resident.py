@@ -180,3 +180,10 @@ def test_a_duplicate_follows_the_first_task(en: Client, world: Open311World) -> 
     assert "Already reported" in body
     assert first.number in body
     assert "Registered" in body  # the first task's progress
+
+
+def test_follow_is_throttled_per_ip(en: Client, world: Open311World) -> None:
+    for _ in range(10):
+        en.post("/en/resident/follow/", {"number": "20990101-000001", "phone": PHONE})
+    answer = en.post("/en/resident/follow/", {"number": "20990101-000001", "phone": PHONE})
+    assert "Too many tries" in answer.content.decode()
