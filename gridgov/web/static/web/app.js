@@ -11,7 +11,8 @@
  * 4. Resilient sending: a form[data-resilient] (feedback, report) is posted with fetch,
  *    files included, and the page stays as it is until the server has answered. On a
  *    failed connection everything entered stays (note, chosen photos, location) and
- *    [data-send-status] shows what happened with a retry button. The form's hidden
+ *    [data-send-status] shows what happened with a retry button (also offered while a
+ *    try goes unanswered for data-slow-after ms, 30 s by default). The form's hidden
  *    idempotency_key is sent again unchanged, so a retry after a lost answer repeats
  *    nothing on the server. The server answers {"redirect": url} (header
  *    X-Gridgov-Form: fetch) on success, or the form again with its errors (400), which
@@ -113,7 +114,6 @@
     var text = box && box.querySelector("[data-send-text]");
     var retry = box && box.querySelector("[data-send-retry]");
     var button = form.querySelector("[type=submit]");
-    var sending = false;
 
     function say(key, status) {
       if (!box) return;
@@ -148,18 +148,35 @@
       if (first && first.scrollIntoView) first.scrollIntoView({ block: "start" });
     }
 
+    // A try that has not been answered after this long (ms, data-slow-after on the form)
+    // offers the retry button while it goes on: on a stalled connection the worker need
+    // not wait for the browser to give up. A retry abandons the try before it.
+    var attempt = 0;
+    var controller = null;
+    var slow = false;
+    var slowTimer = null;
+
     function send() {
-      if (sending) return;
-      sending = true;
+      if (controller) controller.abort();
+      var mine = ++attempt;
+      controller = window.AbortController ? new window.AbortController() : null;
+      slow = false;
       if (button) button.disabled = true;
       say("sending");
-      var body = new FormData(form);
-      window.fetch(form.action, {
+      window.clearTimeout(slowTimer);
+      var slowAfter = parseInt(form.getAttribute("data-slow-after") || "30000", 10);
+      slowTimer = window.setTimeout(function () {
+        if (mine === attempt) { slow = true; say("slow"); }
+      }, slowAfter);
+      var options = {
         method: "POST",
-        body: body,
+        body: new FormData(form),
         credentials: "same-origin",
         headers: { "X-Gridgov-Form": "fetch" }
-      }).then(function (response) {
+      };
+      if (controller) options.signal = controller.signal;
+      window.fetch(form.action, options).then(function (response) {
+        if (mine !== attempt) return false;
         var type = response.headers.get("Content-Type") || "";
         if (response.ok && type.indexOf("application/json") === 0) {
           return response.json().then(function (data) {
@@ -168,25 +185,27 @@
           });
         }
         if (response.status === 400 && type.indexOf("text/html") === 0) {
-          return response.text().then(function (html) { swap(html); return true; });
+          return response.text().then(function (html) { swap(html); return false; });
         }
         // Anything else: a redirect followed to the login page (the session ended),
         // a CSRF refusal, a server error. Nothing was saved; keep the form.
         say(response.redirected ? "session" : "failed", response.status);
         return false;
       }).catch(function () {
-        say("offline");
+        if (mine === attempt) say("offline");
         return false;
-      }).then(function () {
-        sending = false;
-        if (button && document.body.contains(button)) button.disabled = false;
+      }).then(function (leaving) {
+        if (mine !== attempt) return;
+        window.clearTimeout(slowTimer);
+        controller = null;
+        if (!leaving && button && document.body.contains(button)) button.disabled = false;
       });
     }
 
     form.addEventListener("submit", function (event) {
       if (!window.fetch || !window.FormData) return; // an old browser: post as usual
       event.preventDefault();
-      if (typeof form.reportValidity === "function" && !form.reportValidity()) return;
+      if (controller && !slow) return; // a double tap while the first try is under way
       send();
     });
     if (retry) retry.addEventListener("click", send);

@@ -164,3 +164,40 @@ def test_a_report_sent_again_after_a_lost_answer_is_one_task(
     expect(page.locator(".msg-success")).to_contain_text(reports.get().number)
     assert reports.count() == 1
     assert TaskAttachment.objects.filter(task=reports.get()).count() == 1
+
+
+def test_a_stalled_send_offers_a_retry_that_goes_through_once(
+    pages: Pages, street: TaskStreet, jpeg: bytes
+) -> None:
+    visit = task_for(street, state=TaskState.ACCEPTED, title="走访 独居老人 钱阿婆")
+    page = pages.open(phone=True, lonlat=NEAR_HOME)
+    log_in(page, "chen")
+    page.goto(f"/tasks/{visit.number}/feedback/")
+    fill_feedback(page, jpeg)
+    # Offer the retry after 300 ms instead of 30 s.
+    page.locator("form[data-resilient]").evaluate("f => f.setAttribute('data-slow-after', '300')")
+    stalled: list[Route] = []
+
+    def stall_the_first(route: Route) -> None:
+        if not stalled:
+            stalled.append(route)  # neither continued nor fulfilled: the request hangs
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/feedback/$"), stall_the_first)
+
+    send = page.get_by_role("button", name=zh("Send feedback"))
+    send.tap()
+    status = page.locator("[data-send-status]")
+    expect(status).to_have_attribute("data-state", "slow")
+    expect(status).to_contain_text(
+        zh("Still sending: the connection is slow. You can wait, or try again.")
+    )
+    assert len(stalled) == 1
+    assert feedback_events(visit) == 0
+
+    # The retry abandons the hanging try (the page aborts its fetch) and sends again.
+    status.get_by_role("button", name=zh("Try again")).tap()
+    expect(page.locator(".msg-success")).to_contain_text(visit.number)
+    assert len(stalled) == 1
+    assert feedback_events(visit) == 1
