@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.iot.models import Alarm, AlarmEvent, AlarmRule, Device, IngestCounter, IngestReject
 from gridgov.iot.services import device_token_hash
+from gridgov.notifications.admin import ReadOnlyMixin
 from gridgov.people.admin_access import ReferenceDataAdmin, ScopedAdmin
 from gridgov.people.models import Household
 from gridgov.people.selectors import scope_queryset
@@ -104,15 +105,8 @@ class AlarmRuleAdmin(HouseholdChoicesMixin, ReferenceDataAdmin):
         return super().get_queryset(request).select_related("household")
 
 
-class ReadOnlyLogAdmin(ReferenceDataAdmin):
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyLogAdmin(ReadOnlyMixin, ReferenceDataAdmin):
+    """The ingestion log: read by every staff member with a role, written by ingestion."""
 
 
 @admin.register(IngestCounter)

@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import factory.random
@@ -16,6 +17,7 @@ from django.utils import translation
 from gridgov.iot.choices import DeviceKind
 from gridgov.iot.models import Device
 from gridgov.iot.services import IngestResult, device_provision, reading_ingest
+from gridgov.iot.tests.broker import Broker
 from gridgov.tasks.tests.factories import TaskStreet, make_task_street
 
 T0 = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)  # a Monday, 08:00 in Shanghai
@@ -80,3 +82,12 @@ def make_kit(street: TaskStreet, prefix: str = "T") -> Kit:
 @pytest.fixture
 def kit(db: Any) -> Kit:
     return make_kit(make_task_street())
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    """A Mosquitto of the test's own (see ``broker.py``), stopped afterwards."""
+    b = Broker(tmp_path)
+    b.start()
+    yield b
+    b.stop()

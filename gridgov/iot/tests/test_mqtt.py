@@ -7,8 +7,6 @@ import datetime as dt
 import json
 import threading
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,14 +19,6 @@ from gridgov.iot.tests.conftest import Kit, make_kit
 from gridgov.tasks.tests.factories import make_task_street
 
 PREFIX = "gridgov/v1"
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    b = Broker(tmp_path)
-    b.start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture

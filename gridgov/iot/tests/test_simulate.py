@@ -7,8 +7,6 @@ import datetime as dt
 import io
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,14 +18,6 @@ from gridgov.iot.services import alarm_check_run
 from gridgov.iot.tests.broker import Broker
 from gridgov.people.tests.factories import HouseholdFactory
 from gridgov.tasks.tests.factories import make_task_street
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    b = Broker(tmp_path)
-    b.start()
-    yield b
-    b.stop()
 
 
 @pytest.mark.django_db(transaction=True)
