@@ -49,14 +49,23 @@ def expect_everything_kept(page: Page) -> None:
     assert page.locator("input[name=lon]").input_value() != ""
 
 
-def test_feedback_survives_no_signal_and_a_lost_answer(
-    pages: Pages, shot: Shot, street: TaskStreet, jpeg: bytes
-) -> None:
-    visit = task_for(street, state=TaskState.ACCEPTED, title="走访 独居老人 刘大爷")
-    page = pages.open(phone=True, lonlat=NEAR_HOME)
+def feedback_page(
+    pages: Pages, street: TaskStreet, jpeg: bytes, *, title: str, lonlat: tuple[float, float]
+) -> tuple[Task, Page]:
+    """An accepted home visit of chen's, and his phone (standing at ``lonlat``) on its
+    feedback form, filled in."""
+    visit = task_for(street, state=TaskState.ACCEPTED, title=title)
+    page = pages.open(phone=True, lonlat=lonlat)
     log_in(page, "chen")
     page.goto(f"/tasks/{visit.number}/feedback/")
     fill_feedback(page, jpeg)
+    return visit, page
+
+
+def test_feedback_survives_no_signal_and_a_lost_answer(
+    pages: Pages, shot: Shot, street: TaskStreet, jpeg: bytes
+) -> None:
+    visit, page = feedback_page(pages, street, jpeg, title="走访 独居老人 刘大爷", lonlat=NEAR_HOME)
     status = page.locator("[data-send-status]")
     retry = status.get_by_role("button", name=zh("Try again"))
 
@@ -106,11 +115,7 @@ def test_feedback_survives_no_signal_and_a_lost_answer(
 def test_a_refused_feedback_keeps_the_photo_and_goes_through_once_fixed(
     pages: Pages, shot: Shot, street: TaskStreet, jpeg: bytes
 ) -> None:
-    visit = task_for(street, state=TaskState.ACCEPTED, title="走访 独居老人 孙奶奶")
-    page = pages.open(phone=True, lonlat=FAR_AWAY)
-    log_in(page, "chen")
-    page.goto(f"/tasks/{visit.number}/feedback/")
-    fill_feedback(page, jpeg)
+    visit, page = feedback_page(pages, street, jpeg, title="走访 独居老人 孙奶奶", lonlat=FAR_AWAY)
     page.get_by_role("button", name=zh("Send feedback")).tap()
 
     # The service refuses the check-in (about 1.1 km from the household): the errors come
@@ -169,11 +174,7 @@ def test_a_report_sent_again_after_a_lost_answer_is_one_task(
 def test_a_stalled_send_offers_a_retry_that_goes_through_once(
     pages: Pages, street: TaskStreet, jpeg: bytes
 ) -> None:
-    visit = task_for(street, state=TaskState.ACCEPTED, title="走访 独居老人 钱阿婆")
-    page = pages.open(phone=True, lonlat=NEAR_HOME)
-    log_in(page, "chen")
-    page.goto(f"/tasks/{visit.number}/feedback/")
-    fill_feedback(page, jpeg)
+    visit, page = feedback_page(pages, street, jpeg, title="走访 独居老人 钱阿婆", lonlat=NEAR_HOME)
     # Offer the retry after 300 ms instead of 30 s.
     page.locator("form[data-resilient]").evaluate("f => f.setAttribute('data-slow-after', '300')")
     stalled: list[Route] = []
