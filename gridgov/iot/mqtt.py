@@ -31,7 +31,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from gridgov.core.errors import ValidationFailed
+from gridgov.core.errors import GridgovError, ValidationFailed
 from gridgov.iot.services import IncomingMessage, readings_ingest
 
 logger = logging.getLogger(__name__)
@@ -231,7 +231,8 @@ class Consumer:
 
 def publisher_connect(url: str | None = None, *, client_id: str = "") -> mqtt.Client:
     """A connected publishing client (network loop running) for the simulator and
-    tests; ``client_id`` empty: a random one, clean session."""
+    tests; ``client_id`` empty: a random one, clean session. Raises ``GridgovError``
+    (``broker_unreachable``) when the broker cannot be reached."""
     host, port, tls = broker_address(url or settings.MQTT_URL)
     client = mqtt.Client(
         callback_api_version=CallbackAPIVersion.VERSION2,
@@ -242,6 +243,11 @@ def publisher_connect(url: str | None = None, *, client_id: str = "") -> mqtt.Cl
     client.max_queued_messages_set(0)
     if tls:
         client.tls_set()
-    client.connect(host, port, keepalive=30)
+    try:
+        client.connect(host, port, keepalive=30)
+    except OSError as exc:
+        raise GridgovError(
+            f"MQTT broker {host}:{port} unreachable: {exc}", code="broker_unreachable"
+        ) from exc
     client.loop_start()
     return client

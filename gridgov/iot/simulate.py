@@ -245,7 +245,13 @@ def simulate(
     rng = random.Random(seed)  # noqa: S311 - a simulation, not a secret
     now = timezone.now().replace(microsecond=0)
     start = now - dt.timedelta(hours=hours)
-    homes = [_take_over(h) for h in _households(households)]
+    client = publisher_connect(url)  # before anything is written: the broker must be there
+    try:
+        homes = [_take_over(h) for h in _households(households)]
+    except BaseException:
+        client.disconnect()
+        client.loop_stop()
+        raise
     for home in homes:
         home.scale = rng.uniform(0.7, 1.3)
     _assign(homes, hours, rng, anomalies)
@@ -263,7 +269,6 @@ def simulate(
     report.anomalies_injected = len(report.anomalies)
     root = (prefix or settings.GRIDGOV_IOT_TOPIC_PREFIX).rstrip("/")
     tokens = {d.serial: h.tokens[k] for h in homes for k, d in h.devices.items()}
-    client = publisher_connect(url)
     wall_start = time.monotonic()
     pending = []
     try:

@@ -46,3 +46,14 @@ def test_each_anomaly_raises_exactly_one_alarm(broker: Broker, settings: Any) ->
     expected = sorted((a["serial"], a["rule"]) for a in summary["anomalies"])
     assert raised == expected
     assert Device.objects.count() == 50
+
+
+def test_an_unreachable_broker_is_a_clear_error_and_changes_nothing(kit: Any) -> None:
+    from django.core.management.base import CommandError
+
+    from gridgov.iot.tests.broker import free_port
+
+    before = list(Device.objects.values_list("token_hash", flat=True).order_by("pk"))
+    with pytest.raises(CommandError, match="unreachable"):
+        call_command("iot_simulate", households=1, hours=1, url=f"mqtt://127.0.0.1:{free_port()}")
+    assert list(Device.objects.values_list("token_hash", flat=True).order_by("pk")) == before
