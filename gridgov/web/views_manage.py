@@ -400,6 +400,10 @@ def _counts(prefix: str, now: dt.datetime) -> dict[str, Any]:
 
 
 EMPTY_TALLY = {"total": 0, "closed": 0, "cancelled": 0, "overdue": 0, "rate": None}
+#: The formulas of ``tasks.directives.INDICATORS`` in the reader's language.
+INDICATOR_FORMULAS = {
+    "patrol_coverage": gettext_lazy("households visited / households in the grid"),
+}
 
 
 # --- directives ---------------------------------------------------------------------------
@@ -520,6 +524,10 @@ def directive_detail(request: HttpRequest, pk: int) -> HttpResponse:
     progress = _scoped_progress(directive_progress(directive=directive), visible)
     for row in progress["grids"]:
         row["state_label"] = TaskState(row["state"]).label
+    if progress["indicator"] is not None:
+        name = progress["indicator"]["name"]
+        formula = INDICATOR_FORMULAS.get(name, progress["indicator"]["formula"])
+        progress["indicator"] = {**progress["indicator"], "formula_label": formula}
     context = {
         "directive": directive,
         "areas": list(directive.areas.order_by("code")),

@@ -172,6 +172,7 @@ def test_an_indicator_is_tracked_on_the_detail(login: Any, street: TaskStreet) -
     indicator = page.context["progress"]["indicator"]
     assert indicator["name"] == "patrol_coverage"
     assert indicator["target"] == 95
+    assert "已走访户数 / 网格内户数 · 目标 95.00%" in page.content.decode()
 
 
 def _queries(client: Any, url: str) -> int:
