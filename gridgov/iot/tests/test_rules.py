@@ -174,3 +174,12 @@ def test_unacknowledged_alarm_becomes_a_task_and_the_life_cycle(kit: Kit) -> Non
         area=None, since=T0 - dt.timedelta(days=1), until=T0 + dt.timedelta(days=1)
     )
     assert rate == {"cleared": 1, "false_alarms": 1, "rate": 1.0}
+
+
+def test_a_flapping_condition_repeats_the_open_alarm_instead_of_raising_new_ones(kit: Kit) -> None:
+    sd = DeviceKind.SMOKE_DETECTOR
+    minute = dt.timedelta(minutes=1)
+    for n, pct in enumerate([15, 40, 15, 40, 15]):  # back and forth within minutes
+        kit.send(sd, T0 + n * minute, {"battery_pct": pct})
+    alarm = Alarm.objects.get()
+    assert (alarm.rule, alarm.count, alarm.state) == (RuleCode.LOW_BATTERY, 3, AlarmState.ACTIVE)
