@@ -143,7 +143,10 @@ class AreaFallback(_Strict):
 
 class CaseMapping(_Strict):
     """One mapping file. ``system`` names the source (``[a-z0-9_-]``): each task's
-    ``source_key`` is ``import:<system>:<number>``, so a rerun imports nothing twice."""
+    ``source_key`` is ``import:<system>:<number>``, so a rerun imports nothing twice.
+    ``deadline_from_rule``: a row without a deadline gets its rule's time limit counted
+    from the created time on the working calendar (a "what if" for sources without
+    deadlines; off by default: the deadline is the data's)."""
 
     system: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
     encoding: str = "utf-8-sig"
@@ -153,6 +156,7 @@ class CaseMapping(_Strict):
     created: TimeColumn
     closed: TimeColumn | None = None
     deadline: TimeColumn | None = None
+    deadline_from_rule: bool = False
     type: TypeMap
     status: StatusMap
     location: Location | None = None

@@ -237,8 +237,9 @@ class _Reject(Exception):
 class _Parser:
     """Turns one CSV row (a list of strings) into a ``_Case`` or raises ``_Reject``."""
 
-    def __init__(self, mapping: CaseMapping, header: list[str]) -> None:
+    def __init__(self, mapping: CaseMapping, header: list[str], calendar: WorkingCalendar) -> None:
         self.mapping = mapping
+        self.calendar = calendar
         self.at = {name: i for i, name in reversed(list(enumerate(header)))}
         self.width = len(header)
         self.catalogue = _Catalogue(mapping)
@@ -312,6 +313,11 @@ class _Parser:
         if created is None:
             raise _Reject(Reason.BAD_DATE, _("%(column)s is empty") % {"column": m.created.column})
         deadline = self._time(row, "deadline")
+        rule = resolved[1]
+        if deadline is None and m.deadline_from_rule and rule is not None:
+            deadline = self.calendar.deadline(
+                created, rule.time_limit_value, rule.time_limit_unit, warn=False
+            )
         closed = self._time(row, "closed") if state in _FINISH else None
         closed_in_source = None
         if state in _FINISH:
@@ -346,7 +352,7 @@ class _Parser:
             closed_in_source=closed_in_source,
             deadline=deadline,
             type_id=resolved[0],
-            rule=resolved[1],
+            rule=rule,
             state=state,
             status=status,
             lon=lon,
@@ -724,14 +730,15 @@ def cases_import(
     Each good row becomes one task: source ``import``, ``source_key``
     ``import:<system>:<number>``, task type and rule from the type map, state from the
     status map (``reported``, ``registered``, ``closed``, ``cancelled`` or ``rejected``),
-    ``reported_at`` = ``created_at`` = the created time, ``closed_at`` or
-    ``cancelled_at`` = the closed time, the row's deadline (none if the mapping has no
-    deadline column or the cell is empty; ``is_overdue`` when the case finished — or is
-    still open ``now`` — after it), the WGS84 location, and the area ``area_locate``
-    finds at it on the local created date, else the fallback column's area. Its number
-    is of its created day (``task_numbers_allocate``). No assignee, no routing to today's
-    staff, no notification. Timeline (actor ``None``): CREATE at the created time, then
-    REGISTER (at the created time), VERIFY_PASS, CANCEL or REJECT (at the closed time).
+    ``reported_at`` = ``created_at`` = the created time, ``closed_at`` or ``cancelled_at`` =
+    the closed time, the row's deadline (if the mapping has no deadline column or the cell
+    is empty: none, or with ``deadline_from_rule`` the rule's time limit from the created
+    time on the working calendar; ``is_overdue`` when the case finished — or is still open
+    ``now`` — after it), the WGS84 location, and the area ``area_locate`` finds at it on the
+    local created date, else the fallback column's area. Its number is of its created day
+    (``task_numbers_allocate``). No assignee, no routing to today's staff, no notification.
+    Timeline (actor ``None``): CREATE at the created time, then REGISTER (at the created
+    time), VERIFY_PASS, CANCEL or REJECT (at the closed time).
 
     A closed time earlier than the created time on the same day is read as a date-only
     value and moved to the created time (the timeline row keeps it as
@@ -749,9 +756,10 @@ def cases_import(
         )
     now = now or timezone.now()
     header, total = _scan(path, mapping)
-    parser = _Parser(mapping, header)
+    calendar = calendar_current()
+    parser = _Parser(mapping, header, calendar)
     fallback = _AreaCodes(mapping) if mapping.area is not None else None
-    writer = _Writer(system=mapping.system, calendar=calendar_current(), now=now)
+    writer = _Writer(system=mapping.system, calendar=calendar, now=now)
     summary = ImportSummary(dry_run=dry_run, header=header)
 
     def reject(line: int, values: list[str], number: str, error: _Reject) -> None:

@@ -366,3 +366,27 @@ def test_blank_lines_are_not_cases_and_progress_reaches_the_total(
 
     assert (summary.total, summary.imported, summary.rejected) == (2, 2, 0)
     assert seen == [(0, 2), (1, 2), (2, 2)]
+
+
+def test_deadline_from_rule_fills_only_the_missing_deadlines(
+    tree: dict[str, Area],
+    catalogue: None,
+    cases_csv: Path,
+    mapping_path: Path,
+    tmp_path: Path,
+) -> None:
+    what_if = tmp_path / "what-if.yaml"
+    what_if.write_text(
+        mapping_path.read_text(encoding="utf-8") + "deadline_from_rule: true\n", encoding="utf-8"
+    )
+
+    run(cases_csv, what_if)
+
+    tasks = {t.source_key: t for t in Task.objects.all()}
+    # A1 keeps the deadline of its row.
+    assert tasks["import:old:A1"].deadline == dt.datetime(2025, 6, 3, 17, 30, tzinfo=SH)
+    # A2 has none: rule 050501 "removed the same day" is 1 natural day from its creation.
+    a2 = tasks["import:old:A2"]
+    assert a2.deadline == dt.datetime(2025, 6, 3, 10, 0, tzinfo=SH)
+    assert a2.yellow_at is not None
+    assert not a2.is_overdue  # cancelled at 11:00 the same day
