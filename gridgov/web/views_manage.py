@@ -21,6 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import Substr
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -426,21 +427,36 @@ def _directive_or_404(request: HttpRequest, pk: int) -> Directive:
 @require_GET
 def directive_list(request: HttpRequest) -> HttpResponse:
     """The directives with tasks in the user's areas, newest first, 50 a page, each with
-    its areas and its progress there: closed / tasks, overdue, closure rate."""
+    its areas and its progress there — closed / tasks, overdue, closure rate — overall and
+    per community (one grouped query for the page, one for the communities' names)."""
     now = timezone.now()
     qs = directive_list_visible_to(request.user).prefetch_related("areas")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     ids = [d.pk for d in page]
-    counts = _tallies(
-        task_list_visible_to(request.user)
+    length = CODE_LENGTH[AreaLevel.COMMUNITY]
+    groups: list[dict[str, Any]] = [
+        dict(row)
+        for row in task_list_visible_to(request.user)
         .filter(directive_id__in=ids)
+        .annotate(community=Substr("area__code", 1, length))
         .order_by()
-        .values("directive_id")
-        .annotate(**_counts("", now)),
-        "directive_id",
-    )
+        .values("directive_id", "community")
+        .annotate(**_counts("", now))
+    ]
+    codes = {g["community"] for g in groups}
+    names = dict(Area.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
+    totals: dict[int, dict[str, Any]] = {}
+    per_community: dict[int, list[dict[str, Any]]] = {}
+    for group in sorted(groups, key=lambda g: g["community"]):
+        total = totals.setdefault(group["directive_id"], {**EMPTY_TALLY})
+        for key in ("total", "closed", "cancelled", "overdue"):
+            total[key] += group[key]
+        group["name"] = names.get(group["community"], group["community"])
+        per_community.setdefault(group["directive_id"], []).append(group)
+    _tallies([*totals.values(), *groups], "total")  # adds each row's closure rate
     for directive in page:
-        directive.progress = counts.get(directive.pk, EMPTY_TALLY)  # type: ignore[attr-defined]
+        directive.progress = totals.get(directive.pk, EMPTY_TALLY)  # type: ignore[attr-defined]
+        directive.communities = per_community.get(directive.pk, [])  # type: ignore[attr-defined]
     context = {
         "page": page,
         "can_issue": user_holds_role(request.user, DIRECTIVE_ISSUER_ROLES),

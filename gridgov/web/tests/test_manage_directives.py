@@ -61,6 +61,8 @@ def test_the_list_shows_progress_in_the_users_areas(login: Any, street: TaskStre
     [row] = list(whole.context["page"])
     assert (row.progress["closed"], row.progress["total"], row.progress["overdue"]) == (1, 4, 1)
     assert row.progress["rate"] == 25
+    per_community = [(c["community"], c["closed"], c["total"]) for c in row.communities]
+    assert per_community == [(street["c1"].code, 1, 2), (street["c2"].code, 0, 2)]
 
     # The community admin of c1 sees the two tasks of her community only.
     lin = login("lin").get(LIST)
@@ -183,8 +185,8 @@ def _queries(client: Any, url: str) -> int:
 
 
 #: Session, user, memberships, unread count, verify badge, alarms badge (iot), count, page,
-#: areas, progress.
-LIST_QUERIES = 10
+#: areas, progress per community, the communities' names.
+LIST_QUERIES = 11
 
 
 @pytest.mark.django_db
