@@ -5,23 +5,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from gridgov.areas.models import Area
-from gridgov.iot.choices import FALSE_ALARM_OUTCOMES, OPEN_ALARM_STATES, AlarmState
+from gridgov.iot.choices import FALSE_ALARM_OUTCOMES, OPEN_ALARM_STATES, AlarmState, Severity
 from gridgov.iot.models import Alarm, Device
 from gridgov.people.models import Household
 from gridgov.people.selectors import scope_queryset
 
 
 def alarm_list_visible_to(user: Any, *, open_only: bool = True) -> QuerySet[Alarm]:
-    """Return the alarms of households in ``user``'s areas, newest first, with device,
-    household, area and task; ``open_only``: active and acknowledged only."""
+    """Return the alarms of households in ``user``'s areas with device, household, area
+    and task: active before acknowledged (before cleared), critical before major before
+    warning, then newest first; ``open_only``: active and acknowledged only."""
     qs = Alarm.objects.select_related("device", "household__area", "task__assignee")
     if open_only:
         qs = qs.filter(state__in=OPEN_ALARM_STATES)
+    severity_rank = Case(
+        When(severity=Severity.CRITICAL, then=Value(0)),
+        When(severity=Severity.MAJOR, then=Value(1)),
+        default=Value(2),
+    )
+    state_rank = Case(When(state=AlarmState.ACTIVE, then=Value(0)), default=Value(1))
     return scope_queryset(qs, user, area_field="household__area").order_by(
-        "state", "-severity", "-last_at", "-id"
+        state_rank, severity_rank, "-last_at", "-id"
     )
 
 

@@ -72,3 +72,14 @@ def test_admin_scopes_devices_and_alarms(kit: Kit) -> None:
     devices = _login(kit, "chen").get("/admin/iot/device/").content.decode()
     assert kit.devices[DeviceKind.SOS_BUTTON].serial in devices
     assert _login(kit, "root").get(link).status_code == 200
+
+
+def test_the_board_puts_critical_active_alarms_first(kit: Kit) -> None:
+    from gridgov.iot.selectors import alarm_list_visible_to
+
+    now = timezone.now()
+    kit.send(DeviceKind.SMOKE_DETECTOR, now, {"battery_pct": 10})  # warning
+    kit.send(DeviceKind.SOS_BUTTON, now, event="sos")  # critical
+    kit.send(DeviceKind.GAS_DETECTOR, now, {"battery_pct": 10})  # warning, newer id
+    rules = [a.rule for a in alarm_list_visible_to(kit.street.users["zhou"])]
+    assert rules[0] == "sos"
