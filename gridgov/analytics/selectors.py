@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Case, CharField, Count, F, Max, Q, QuerySet, Value, When
-from django.db.models.functions import Substr, TruncDate
+from django.db.models.functions import Coalesce, Substr, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -129,25 +129,66 @@ def _overdue_open(now: dt.datetime) -> Q:
     return Q(state__in=OPEN_STATES, suspended_at__isnull=True, deadline__lt=now)
 
 
-def _counts(since: dt.datetime, until: dt.datetime, now: dt.datetime) -> dict[str, Any]:
-    """The conditional counts of every figure, for ``.aggregate()`` or ``.annotate()``."""
+#: The keys of every count of the figures (``_figure_rows``).
+COUNT_KEYS = ("issued", *DUE_KEYS, "overdue_open")
+
+
+def _period_counts(since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+    """The conditional counts of the tasks created or due in ``[since, until)``."""
     return {
         "issued": Count("pk", filter=Q(created_at__gte=since, created_at__lt=until)),
         **_due_counts(since, until),
-        "overdue_open": Count("pk", filter=_overdue_open(now)),
     }
 
 
-def _relevant(since: dt.datetime, until: dt.datetime, now: dt.datetime) -> Q:
-    """The tasks any figure of ``_counts`` may count: created or due in the period, or
-    overdue now. Filtering on it first lets the database use the indexes on
-    ``created_at``, ``deadline`` and ``(state, deadline)`` instead of reading every task
-    of the area; it changes no figure."""
-    return (
-        Q(created_at__gte=since, created_at__lt=until)
-        | Q(deadline__gte=since, deadline__lt=until)
-        | _overdue_open(now)
+def _figure_rows(
+    scope: _Scope,
+    since: dt.datetime,
+    until: dt.datetime,
+    now: dt.datetime,
+    fields: tuple[str, ...] = (),
+    **expressions: Any,
+) -> list[dict[str, Any]]:
+    """Every count of ``COUNT_KEYS`` grouped by ``fields`` and ``expressions`` (name →
+    expression): one row per group that has any.
+
+    Two grouped queries, merged here: the tasks created or due in the period (through
+    the ``(area, created_at)`` and ``(area, deadline)`` indexes), and the tasks overdue now
+    (through ``(area, state)``). Reading only those rows instead of every task of the
+    area changes no figure; keeping "overdue now" apart stops the database from walking
+    every past deadline of the area for it.
+    """
+    names = (*fields, *expressions)
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    period = (
+        scope.tasks.filter(
+            Q(created_at__gte=since, created_at__lt=until)
+            | Q(deadline__gte=since, deadline__lt=until)
+        )
+        .order_by()
+        .values(*fields, **expressions)
+        .annotate(**_period_counts(since, until))
     )
+    for found in period:
+        row = dict(found)
+        row["overdue_open"] = 0
+        rows[tuple(row[n] for n in names)] = row
+    overdue = (
+        # COALESCE(deadline, deadline) is the deadline, but not a column an index can
+        # range over: the database walks (area, state), the open tasks, instead of every
+        # past deadline of the area (SQLite's planner takes the latter otherwise).
+        scope.tasks.alias(due_at=Coalesce("deadline", "deadline"))
+        .filter(state__in=OPEN_STATES, suspended_at__isnull=True, due_at__lt=now)
+        .order_by()
+        .values(*fields, **expressions)
+        .annotate(n=Count("pk"))
+    )
+    for found in overdue:
+        late = dict(found)
+        key = tuple(late[n] for n in names)
+        row = rows.setdefault(key, {n: late[n] for n in names} | dict.fromkeys(COUNT_KEYS, 0))
+        row["overdue_open"] = late["n"]
+    return list(rows.values())
 
 
 def _rates(counts: dict[str, Any]) -> dict[str, Any]:
@@ -196,33 +237,30 @@ def task_figures(
       ``{"code", "name", counts, rates, "score", "grade"}`` (``score_and_grade``), by code;
     - ``area`` (code or ``None``), ``start``, ``end``.
 
-    Queries: the areas in scope (id and code), one grouped count by source and task type
-    (headline, by source and by category are its sums), the task types' categories, one
-    grouped count by area (by area), the child areas, and the trend (2): 7, whatever the
-    number of tasks. Each reads only the tasks created or due in the period or overdue now,
-    through the indexes on ``(area, created_at)``, ``(area, deadline)`` and ``(state,
-    deadline)``. Raises ``ValidationFailed`` for ``end`` before ``start`` and
-    ``PermissionDenied`` when ``area`` lies outside ``user``'s areas.
+    Queries: the areas in scope (id and code), the child areas, the counts grouped by
+    source, category and child area (two: created or due in the period, and overdue now;
+    ``_figure_rows``) — headline, by source, by category and by area are their sums —
+    the categories' names, and the trend (2): 7, whatever the number of tasks. Each reads
+    only the rows it counts, through the indexes ``(area, created_at)``, ``(area,
+    deadline)``, ``(area, closed_at)`` and ``(area, state)``. Raises ``ValidationFailed``
+    for ``end`` before ``start`` and ``PermissionDenied`` when ``area`` lies outside
+    ``user``'s areas.
     """
     now = now or timezone.now()
     since, until = period_bounds(start, end)
     scope = _scope(user, area)
-    qs = scope.tasks.filter(_relevant(since, until, now))
-    counts = _counts(since, until, now)
-    keys = list(counts)
+    keys = list(COUNT_KEYS)
     figures: dict[str, Any] = {
         "area": area.code if area is not None else None,
         "start": start,
         "end": end,
     }
     children = _children(area)
-    # One scan: grouped by source, category and child area; every table is a sum of it.
-    grouped: list[dict[str, Any]] = [
-        dict(r)
-        for r in qs.order_by()
-        .values("source", category=F("task_type__category_id"), child=_child_key(scope, children))
-        .annotate(**counts)
-    ]
+    # Grouped by source, category and child area; every table is a sum of these rows.
+    grouped = _figure_rows(
+        scope, since, until, now, ("source",),
+        category=F("task_type__category_id"), child=_child_key(scope, children),
+    )  # fmt: skip
     figures.update(_rates(_sum(grouped, keys)))
 
     sources = dict(TaskSource.choices)
@@ -359,24 +397,6 @@ def _per_local_day(qs: QuerySet[Task], field: str) -> dict[dt.date, int]:
         day = timezone.localtime(utc, tz).date()
         days[day] = days.get(day, 0) + hour["n"]
     return days
-
-
-def _by_area(
-    scope: _Scope,
-    qs: QuerySet[Task],
-    area: Area | None,
-    counts: dict[str, Any],
-    children: list[Area] | None = None,
-) -> list[dict[str, Any]]:
-    """The figures per child area of ``area`` (per district when ``area`` is ``None``):
-    the counts of ``qs`` summed over the child's code prefix (a child's code is the prefix
-    of everything inside it). ``children``: these areas (all of one level) instead."""
-    if children is None:
-        children = _children(area)
-    if not children:
-        return []
-    grouped = _grouped_by_prefix(scope, qs, CODE_LENGTH[children[0].level], counts)
-    return _area_rows(children, grouped, list(counts))
 
 
 def _grouped_by_prefix(
@@ -796,22 +816,22 @@ def area_map(
     the larger side of ``area``'s bounding box; areas without a boundary have ``null``
     geometry (the page lists them under the map). Also ``outline``: ``area``'s own
     simplified boundary, and ``bbox`` ``[min_lon, min_lat, max_lon, max_lat]`` or ``None``.
-    Four queries plus the user's memberships. Raises as ``task_figures``.
+    Five queries (areas in scope, children, their children, the two grouped counts of
+    ``_figure_rows``) plus the user's memberships. Raises as ``task_figures``.
     """
     now = now or timezone.now()
     since, until = period_bounds(start, end)
     scope = _scope(user, area)
-    tasks = scope.tasks.filter(_relevant(since, until, now))
     children = list(area.children.order_by("code"))
     leaf = not children
     shown = children or [area]
     parents = set(
         Area.objects.filter(parent__in=shown).values_list("parent_id", flat=True).distinct()
     )
-    rows = {
-        r["code"]: r
-        for r in _by_area(scope, tasks, area, _counts(since, until, now), children=shown)
-    }
+    keys = list(COUNT_KEYS)
+    found = _figure_rows(scope, since, until, now, child=_child_key(scope, shown))
+    per_child = {c: _sum(rs, keys) for c, rs in _group(found, lambda r: r["child"]).items()}
+    rows = {r["code"]: r for r in _area_rows(shown, per_child, keys)}
     boxes = [a for a in [area, *shown] if a.min_lon is not None]
     bbox = None
     tolerance = 0.0
