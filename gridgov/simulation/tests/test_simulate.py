@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Max, Min
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gridgov.analytics.selectors import task_figures
 from gridgov.areas.models import Area, AreaLevel
@@ -33,8 +33,12 @@ START = dt.date(2026, 3, 2)
 
 
 @pytest.fixture(autouse=True)
-def _street(settings: Any, tmp_path: Path) -> None:
+def _media(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def _street() -> None:
     seed_demo(scale="small")
 
 
@@ -63,6 +67,7 @@ def _undone(run: Callable[[], Any]) -> Any:
     return result
 
 
+@pytest.mark.usefixtures("_street")
 def test_same_seed_gives_the_same_tasks_and_figures() -> None:
     first, before = _undone(lambda: (simulation_run(days=3, start=START, seed=7), _snapshot()))
     assert not Task.objects.exists()
@@ -81,6 +86,7 @@ def test_same_seed_gives_the_same_tasks_and_figures() -> None:
     assert Task.objects.filter(state=TaskState.CLOSED).exists()
 
 
+@pytest.mark.usefixtures("_street")
 def test_another_seed_gives_other_reports() -> None:
     def reports() -> set[tuple[Any, ...]]:
         return set(Task.objects.exclude(source=TaskSource.ROUTINE).values_list("source_key", "lon"))
@@ -91,6 +97,7 @@ def test_another_seed_gives_other_reports() -> None:
     assert one != two
 
 
+@pytest.mark.usefixtures("_street")
 def test_figures_are_those_of_task_figures_and_the_timeline() -> None:
     report = simulation_run(days=3, start=START, seed=11)
     end = START + dt.timedelta(days=2)
@@ -118,6 +125,7 @@ def test_figures_are_those_of_task_figures_and_the_timeline() -> None:
         assert event.actor_id != event.task.assignee_id
 
 
+@pytest.mark.usefixtures("_street")
 def test_the_command_prints_json_and_a_rerun_simulates_nothing_again() -> None:
     out = StringIO()
     args = ["simulate", "--days", "2", "--start", START.isoformat(), "--seed", "5", "--json"]
@@ -151,6 +159,7 @@ def test_the_command_prints_json_and_a_rerun_simulates_nothing_again() -> None:
     assert (Task.objects.count(), TaskEvent.objects.count()) == (tasks, events)
 
 
+@pytest.mark.usefixtures("_street")
 def test_absent_workers_do_nothing_and_an_area_limits_the_reports() -> None:
     community = Area.objects.filter(level=AreaLevel.COMMUNITY).order_by("code").first()
     assert community is not None
@@ -186,7 +195,7 @@ def test_absent_workers_do_nothing_and_an_area_limits_the_reports() -> None:
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(args: list[str], message: str) -> None:
-    with pytest.raises(CommandError, match=message):
+    with translation.override("en"), pytest.raises(CommandError, match=message):
         call_command("simulate", *args, stdout=StringIO(), stderr=StringIO())
     assert not Task.objects.exists()
     assert not SimulatedDay.objects.exists()
