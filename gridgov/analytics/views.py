@@ -1,4 +1,8 @@
-"""The dashboard (``/dashboard/``): a thin caller of ``selectors.task_figures``.
+"""The command centre's analysis pages, thin callers of ``analytics.selectors``:
+the dashboard (``/dashboard/``, ``task_figures``), the map (``/dashboard/map/``,
+``area_map``), the monthly ranking (``/dashboard/ranking/``, ``area_ranking``, with xlsx
+and CSV export) and the hot spots (``/dashboard/hotspots/``, ``hotspot_repeats`` and
+``hotspot_rising``).
 
 Managers only (command centre, community admin, grid leader); others get 403. Every figure
 links to the task list behind it (``/manage/tasks/?…``, the manager pages' list).
