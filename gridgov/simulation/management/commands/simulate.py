@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from tqdm import tqdm
 
 from gridgov.analytics.selectors import figures_as_json
@@ -122,7 +123,12 @@ class Command(BaseCommand):
             capacity=options["capacity"],
             event_rate_factor=options["event_rate_factor"],
         )
-        bar = tqdm(total=max(0, options["days"]), unit=_("day"), desc="simulate", file=sys.stderr)
+        bar = tqdm(
+            total=max(0, options["days"]),
+            unit=pgettext("progress bar unit", "day"),
+            desc="simulate",
+            file=sys.stderr,
+        )
 
         def progress(day: dt.date, simulated: bool) -> None:
             bar.set_postfix_str(f"{day.isoformat()}{'' if simulated else ' ' + _('(done before)')}")
