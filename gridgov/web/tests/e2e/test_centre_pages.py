@@ -19,6 +19,7 @@ Shot = Callable[[Page, str], Path]
 
 #: URL name → screenshot name. Every one must exist (a renamed page fails here).
 PAGES = {
+    "web:home": "centre-home",
     "analytics:map": "centre-map",
     "analytics:ranking": "centre-ranking",
     "analytics:hotspots": "centre-hotspots",
