@@ -27,6 +27,7 @@ PAGES = {
     "manage:directive-new": "centre-directive-new",
     "manage:campaigns": "centre-campaigns",
     "manage:campaign-new": "centre-campaign-new",
+    "iot:alarms": "centre-alarms",
 }
 
 
