@@ -12,6 +12,7 @@ not_councils_responsibility, no_further_action, …), mapped from the task's sta
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -209,8 +210,9 @@ def request_get_by_token(*, token: str) -> ServiceRequest:
 def request_follow(*, number: str, phone: str) -> ServiceRequest:
     """The report with ``number`` made from ``phone`` (the resident's "follow my report").
     Raises ``NotFound`` — the same error whether the number or the phone is wrong."""
-    found = _requests().filter(task__number=number.strip(), phone=phone.strip()).first()
-    if found is None or not phone.strip():
+    phone = re.sub(r"[ -]", "", phone or "")
+    found = _requests().filter(task__number=number.strip(), phone=phone).first()
+    if found is None or not phone:
         raise NotFound(_("No report with this number was made from this phone number."))
     return found
 

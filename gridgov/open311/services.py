@@ -207,6 +207,7 @@ def service_request_create(
             )
     if problems:
         raise ValidationFailed("; ".join(problems), details={"problems": problems})
+    phone = re.sub(r"[ -]", "", phone)  # stored as digits (and +), as follow compares it
     summary = description.splitlines()[0][:60] if description else ""
     title = f"{task_type.name}: {summary}" if summary else task_type.name
     with transaction.atomic():

@@ -160,6 +160,8 @@ def test_follow_shows_status_and_public_timeline_only(en: Client, world: Open311
     task.refresh_from_db()
     assert task.assignee is not None
     assert task.assignee.username not in text
+    spaced = other.post("/en/resident/follow/", {"number": task.number, "phone": "139 1234 5678"})
+    assert "Sent to the people who handle it" in spaced.content.decode()
     wrong = other.post("/en/resident/follow/", {"number": task.number, "phone": "13900000000"})
     assert "No report with this number" in wrong.content.decode()
     # Someone else's receipt page is not shown: it sends them to "follow".
