@@ -24,6 +24,23 @@ LIST_DATATYPES = frozenset({"singlevaluelist", "multivaluelist"})
 FIELD_KEYS = ("code", "datatype", "required", "description_zh", "description_en", "values")
 VALUE_KEYS = ("key", "name_zh", "name_en")
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+#: Attributes FixMyStreet adds to every report it posts (its Open311 client), whatever the
+#: service definition says: accepted and kept as text, so that FixMyStreet works unchanged.
+FIXMYSTREET_ATTRIBUTES = frozenset(
+    {
+        "fixmystreet_id",
+        "title",
+        "description",
+        "report_url",
+        "easting",
+        "northing",
+        "closest_address",
+        "category",
+        "asset_resource_id",
+        "usrn",
+        "uprn",
+    }
+)
 #: Longest answer of a ``string`` attribute; ``text`` answers share the description's 4,000.
 STRING_MAX = 200
 TEXT_MAX = 4000
@@ -149,14 +166,20 @@ def attributes_check(
     ``attribute[code][]=v`` for a multivaluelist). ``clean``: code → a ``str`` (string,
     text, singlevaluelist), a ``float`` (number), an ISO 8601 ``str`` with offset
     (datetime) or a ``list[str]`` (multivaluelist); unanswered optional attributes are
-    left out. ``problems``: one message per required attribute missing, unknown code or
-    value of the wrong kind.
+    left out. The attributes FixMyStreet always adds (``FIXMYSTREET_ATTRIBUTES``) are kept
+    as text when the service does not define them. ``problems``: one message per required
+    attribute missing, unknown code or value of the wrong kind.
     """
     by_code = {f["code"]: f for f in fields}
     clean: dict[str, Any] = {}
-    problems = [
-        _("Unknown attribute %(code)s.") % {"code": code} for code in given if code not in by_code
-    ]
+    problems = []
+    for code, values in given.items():
+        if code in by_code:
+            continue
+        if code in FIXMYSTREET_ATTRIBUTES:
+            clean[code] = "; ".join(str(v) for v in values)[:TEXT_MAX]
+        else:
+            problems.append(_("Unknown attribute %(code)s.") % {"code": code})
     for code, spec in by_code.items():
         values = [str(v).strip() for v in given.get(code, ()) if str(v).strip()]
         if not values:

@@ -256,3 +256,23 @@ def test_servicerequestupdates_get_and_post(client: Client, world: Open311World)
     assert [c.note for c in comments] == ["Still broken tonight."]
     task.refresh_from_db()
     assert task.state == TaskState.REGISTERED
+
+
+def test_a_fixmystreet_post_with_its_own_attributes_is_accepted(
+    client: Client, world: Open311World
+) -> None:
+    fms = {
+        "attribute[fixmystreet_id]": "1001",
+        "attribute[title]": "Light out",
+        "attribute[report_url]": "https://fms.example.org/report/1001",
+        "attribute[easting]": "1",
+        "attribute[northing]": "2",
+        "attribute[closest_address]": "Gate",
+        "media_url": "https://fms.example.org/photo/1001.jpeg",
+    }
+    answer = post_request(client, world, "xml", **fms)
+    assert answer.status_code == 201, answer.content
+    request = ServiceRequest.objects.get()
+    assert request.attributes["fixmystreet_id"] == "1001"
+    assert request.attributes["report_url"] == "https://fms.example.org/report/1001"
+    assert request.media_url == "https://fms.example.org/photo/1001.jpeg"
