@@ -252,7 +252,8 @@ def updates(request: HttpRequest, *, fmt: str) -> HttpResponse:
             service_request_id=data.get("service_request_id"),
             description=data.get("description"),
             status=data.get("status"),
-            update_id_ext=data.get("update_id_ext"),
+            # FixMyStreet sends its own id as update_id_ext, or as update_id.
+            update_id_ext=data.get("update_id_ext") or data.get("update_id"),
             media_url=data.get("media_url"),
         )
         return respond(fmt, "service_request_updates", [{"update_id": str(event.pk)}], status=201)
