@@ -21,6 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from gridgov.catalog.choices import FormFieldType
 from gridgov.catalog.models import TaskType
 
+#: The photo inputs: images, the phone's back camera, previews of the chosen ones (app.js).
+PHOTO_INPUT_ATTRS = {"accept": "image/*", "capture": "environment", "data-preview": ""}
+
 #: Prefix of the rule's questions among the feedback form's fields (``a_health``…).
 ANSWER_PREFIX = "a_"
 
@@ -146,7 +149,7 @@ class FeedbackForm(IdempotentForm, LocationMixin):
     photos = MultipleFileField(
         label=_("Photos"),
         required=False,
-        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        widget=MultipleFileInput(attrs=PHOTO_INPUT_ATTRS),
     )
 
     def __init__(self, *args: Any, form_fields: Iterable[Mapping[str, Any]] = (), **kwargs: Any):
@@ -209,7 +212,7 @@ class ReportForm(IdempotentForm, LocationMixin):
     photos = MultipleFileField(
         label=_("Photos"),
         required=False,
-        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        widget=MultipleFileInput(attrs=PHOTO_INPUT_ATTRS),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

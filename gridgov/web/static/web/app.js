@@ -8,6 +8,7 @@
  *    server confirms (a <meta name="gridgov-draft-clear" content=KEY>). Files are never
  *    stored: a browser cannot put them back in a file input.
  * 3. One tap: a form.one-tap or a draft form disables its submit button once sent.
+ *    Photo inputs (input[data-preview]) show small previews of the chosen photos.
  * 4. Resilient sending: a form[data-resilient] (feedback, report) is posted with fetch,
  *    files included, and the page stays as it is until the server has answered. On a
  *    failed connection everything entered stays (note, chosen photos, location) and
@@ -211,8 +212,34 @@
     if (retry) retry.addEventListener("click", send);
   }
 
+  function preview(input) {
+    var list = document.createElement("ul");
+    list.className = "thumbs picked";
+    list.setAttribute("aria-live", "polite");
+    input.insertAdjacentElement("afterend", list);
+    function show() {
+      list.querySelectorAll("img").forEach(function (img) { URL.revokeObjectURL(img.src); });
+      list.textContent = "";
+      Array.prototype.forEach.call(input.files || [], function (file) {
+        if (!/^image\//.test(file.type)) return;
+        var item = document.createElement("li");
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(file);
+        img.alt = file.name;
+        img.width = 72; img.height = 72;
+        item.appendChild(img);
+        list.appendChild(item);
+      });
+    }
+    input.addEventListener("change", show);
+    show();
+  }
+
   function setUp(root) {
     root.querySelectorAll("[data-geolocate]").forEach(geolocate);
+    if (window.URL && URL.createObjectURL) {
+      root.querySelectorAll("input[type=file][data-preview]").forEach(preview);
+    }
     root.querySelectorAll("form[data-draft]").forEach(function (f) {
       draft(f);
       if (f.hasAttribute("data-resilient")) resilient(f);

@@ -63,6 +63,7 @@ def worker_sends_feedback(page: Page, shot: Shot, task: Task, jpeg: bytes) -> No
     page.fill("textarea[name=note]", "燃气表正常，老人身体良好。")
     photo = {"name": "meter.jpg", "mimeType": "image/jpeg", "buffer": jpeg}
     page.set_input_files("input[name=photos]", files=[photo])
+    expect(page.locator(".thumbs.picked img")).to_have_count(1)  # the preview
     page.select_option("select[name=a_health]", "good")
     page.fill("input[name=a_people_met]", "2")
     shot(page, "worker-feedback")

@@ -46,6 +46,7 @@ def expect_everything_kept(page: Page) -> None:
     expect(page.locator("select[name=a_health]")).to_have_value("poor")
     expect(page.locator("input[name=a_people_met]")).to_have_value("1")
     assert page.locator("input[name=photos]").evaluate("el => el.files.length") == 1
+    expect(page.locator(".thumbs.picked img")).to_have_count(1)
     assert page.locator("input[name=lon]").input_value() != ""
 
 
