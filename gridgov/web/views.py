@@ -251,7 +251,8 @@ def task_feedback(request: HttpRequest, number: str) -> HttpResponse:
                 # The page then clears the draft the browser kept of this form.
                 url = reverse("web:task", kwargs={"number": task.number})
                 return _done(request, f"{url}?draft=feedback-{task.number}")
-        # Failed: the same page with what was typed; photos must be chosen again.
+        # Failed: the same page with what was typed (400). The page script keeps the chosen
+        # photos; after a plain browser POST they must be chosen again.
         status = 400
     else:
         form = FeedbackForm(form_fields=fields)
