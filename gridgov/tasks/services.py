@@ -411,8 +411,9 @@ def task_duplicate_find(
     ``radius_m`` (metres, default ``GRIDGOV_OPEN311_DUPLICATE_RADIUS_M``) and ``window``
     (default ``GRIDGOV_OPEN311_DUPLICATE_WINDOW_HOURS`` hours before ``now``). A match is a
     worker's or resident's report of the same type, still open, itself not a duplicate,
-    created within the window and within ``radius_m`` by the haversine distance
-    (``evidence.haversine_m``). Output: the earliest match (by creation, then id). One
+    reported at most ``window`` before ``now`` (a report made while this one waited for
+    its turn counts too) and within ``radius_m`` by the haversine distance
+    (``evidence.haversine_m``). Output: the earliest match (by report time, then id). One
     query, narrowed by a bounding box before the exact distance.
     """
     now = _now(now)
@@ -427,13 +428,12 @@ def task_duplicate_find(
         source__in=REPORT_SOURCES,
         state__in=OPEN_STATES,
         duplicate_of__isnull=True,
-        created_at__gte=now - window,
-        created_at__lte=now,
+        reported_at__gte=now - window,
         lon__gte=lon - dlon,
         lon__lte=lon + dlon,
         lat__gte=lat - dlat,
         lat__lte=lat + dlat,
-    ).order_by("created_at", "id")
+    ).order_by("reported_at", "id")
     return next(
         (
             task
@@ -563,13 +563,16 @@ def task_create(
 
     initial = TaskState.DISPATCHED if source in DISPATCHED_SOURCES else TaskState.REPORTED
     first: Task | None = None
-    if source == TaskSource.RESIDENT_REPORT and lon is not None and lat is not None:
-        first = task_duplicate_find(task_type=task_type, lon=lon, lat=lat, now=now)
-        if first is not None:
-            initial = TaskState.REJECTED
     saved: list[str] = []
     try:
         with transaction.atomic():
+            if source == TaskSource.RESIDENT_REPORT and lon is not None and lat is not None:
+                # Reports of one type take turns (a row lock on the type), so that two
+                # residents reporting the same problem at once cannot both be first.
+                list(TaskType.objects.select_for_update().filter(pk=task_type.pk).values("pk"))
+                first = task_duplicate_find(task_type=task_type, lon=lon, lat=lat, now=now)
+                if first is not None:
+                    initial = TaskState.REJECTED
             task = Task(
                 number=task_numbers_allocate(day=timezone.localdate(now), count=1)[0],
                 source=source,
