@@ -22,6 +22,7 @@ from gridgov.open311 import selectors
 from gridgov.open311.forms import FollowForm, ReportForm
 from gridgov.open311.models import Channel
 from gridgov.open311.services import (
+    error_problems,
     phone_clean,
     service_request_create,
     sms_code_send,
@@ -47,11 +48,6 @@ def _throttled(request: HttpRequest, scope: str, limit: int | None = None) -> bo
             window_s=settings.GRIDGOV_OPEN311_THROTTLE_WINDOW_SECONDS,
         )
     )
-
-
-def _problems(error: GridgovError) -> list[str]:
-    details = error.details if isinstance(error.details, dict) else {}
-    return [str(p) for p in details.get("problems", [])] or [error.message]
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -108,7 +104,7 @@ def _report_send(request: HttpRequest, form: ReportForm) -> str | None:
             channel=Channel.RESIDENT_PAGE,
         )
     except GridgovError as error:
-        for problem in _problems(error):
+        for problem in error_problems(error):
             form.add_error(None, problem)
         return None
     return created.task.number

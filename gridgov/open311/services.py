@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.api.services import token_hash
 from gridgov.catalog.models import TaskType
-from gridgov.core.errors import Conflict, NotFound, ValidationFailed
+from gridgov.core.errors import Conflict, GridgovError, NotFound, ValidationFailed
 from gridgov.open311.attributes import TEXT_MAX, attributes_check, report_fields_problems
 from gridgov.open311.models import ApiKey, Channel, ServiceRequest, SmsCode
 from gridgov.tasks.choices import TaskAction, TaskSource
@@ -41,6 +41,17 @@ PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{5,30}$")
 SMS_CODE_ATTEMPTS = 5
 SMS_RESEND_SECONDS = 60
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def error_problems(error: GridgovError) -> list[str]:
+    """The messages of an error, one per problem: ``details["problems"]`` (strings, or
+    dicts with a ``message`` as the task engine gives for photos), else the message."""
+    details = error.details if isinstance(error.details, dict) else {}
+    problems = [
+        str(p.get("message", p)) if isinstance(p, dict) else str(p)
+        for p in details.get("problems", [])
+    ]
+    return problems or [error.message]
 
 
 # --- api keys -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from gridgov.open311.formats import PostData, error_response, post_read, respond
 from gridgov.open311.models import ApiKey, Channel
 from gridgov.open311.services import (
     api_key_authenticate,
+    error_problems,
     service_request_create,
     service_request_update_post,
 )
@@ -33,11 +34,6 @@ from gridgov.open311.throttle import throttle_hit
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 STATUS_OF = {NotFound: 404, PermissionDenied: 403}
 View = Callable[..., HttpResponse]
-
-
-def _problems(error: GridgovError) -> list[str]:
-    details = error.details if isinstance(error.details, dict) else {}
-    return [str(p) for p in details.get("problems", [])] or [error.message]
 
 
 def _throttled(scope: str, ident: str, limit: int) -> int:
@@ -91,7 +87,7 @@ def endpoint(*methods: str) -> Callable[[View], View]:
             try:
                 return view(request, *args, fmt=fmt, **kwargs)
             except GridgovError as error:
-                return error_response(fmt, STATUS_OF.get(type(error), 400), _problems(error))
+                return error_response(fmt, STATUS_OF.get(type(error), 400), error_problems(error))
 
         return inner
 
