@@ -70,6 +70,7 @@ class AlarmAction(models.TextChoices):
     TASK = "task", _("Became a task")
     PHONE = "phone", _("Phone call")
     VISIT = "visit", _("Home visit")
+    ESCALATE = "escalate", _("Phone step overdue: escalated")
     CLEAR = "clear", _("Cleared")
 
 

@@ -311,6 +311,7 @@ class Alarm(TimeStampedModel):
     phoned_at = models.DateTimeField(_("phoned at"), null=True, blank=True)
     phone_answered = models.BooleanField(_("phone answered"), null=True, blank=True)
     visit_due_at = models.DateTimeField(_("visit by"), null=True, blank=True)
+    phone_escalated_at = models.DateTimeField(_("phone step escalated at"), null=True, blank=True)
     visited_at = models.DateTimeField(_("visited at"), null=True, blank=True)
     task = models.OneToOneField(
         "tasks.Task",

@@ -1005,10 +1005,10 @@ def alarm_check_run(*, now: dt.datetime | None = None) -> dict[str, int]:
     Silence is measured from the device's last reading time. Safe to run concurrently
     with ingestion (each device is handled under its row lock, one transaction per
     device) and to rerun (an open alarm is never raised twice). Output: counts
-    ``{"offline", "low_use", "tasks"}``.
+    ``{"offline", "low_use", "tasks", "escalated"}`` (see ``_phone_overdue_escalate``).
     """
     now = _now(now)
-    counts = {"offline": 0, "low_use": 0, "tasks": 0}
+    counts = {"offline": 0, "low_use": 0, "tasks": 0, "escalated": 0}
     table = rule_settings(
         AlarmRule.objects.filter(household__isnull=False).values_list("household_id", flat=True)
     )
@@ -1063,7 +1063,57 @@ def alarm_check_run(*, now: dt.datetime | None = None) -> dict[str, int]:
             batch.readings.clear()
             batch._flush([])
     counts["tasks"] = _unacknowledged_to_tasks(now)
+    counts["escalated"] = _phone_overdue_escalate(now)
     return counts
+
+
+#: Area code lengths of the levels (district … micro-grid): an area's ancestors' codes.
+_CODE_LENGTHS = (6, 9, 12, 15, 18)
+
+
+def _phone_overdue_escalate(now: dt.datetime) -> int:
+    """Escalate, once, the open alarms whose phone step is overdue (``phone_due_at``
+    passed, no call recorded): notify the grid leaders over the household's area, or the
+    command centre where there is none, and write an ``escalate`` row on the alarm's
+    timeline. A compare-and-set on ``phone_escalated_at`` makes two checks at once
+    escalate an alarm once. Returns how many were escalated."""
+    from gridgov.notifications.services import notification_queue
+    from gridgov.people.models import Membership
+
+    due = Alarm.objects.filter(
+        state__in=OPEN_ALARM_STATES,
+        phone_due_at__lt=now,
+        phoned_at__isnull=True,
+        phone_escalated_at__isnull=True,
+    ).select_related("household__area", "device", "task")
+    done = 0
+    for alarm in list(due):
+        with transaction.atomic():
+            claimed = Alarm.objects.filter(pk=alarm.pk, phone_escalated_at__isnull=True).update(
+                phone_escalated_at=now
+            )
+            if not claimed:
+                continue
+            code = alarm.household.area.code
+            ancestors = [code[:n] for n in _CODE_LENGTHS if n <= len(code)]
+            people = Membership.objects.filter(area__code__in=ancestors, user__is_active=True)
+            leaders = [m.user for m in people.filter(role=Role.GRID_LEADER).select_related("user")]
+            recipients = leaders or [
+                m.user for m in people.filter(role=Role.COMMAND_CENTRE).select_related("user")
+            ]
+            title = _("Alarm not phoned in time: %(rule)s") % {"rule": alarm.get_rule_display()}
+            notification_queue(
+                recipients=recipients,
+                kind="iot_phone_overdue",
+                title=title[:200],
+                body=str(alarm.household),
+                task=alarm.task,
+                data={"alarm": alarm.pk},
+            )
+            _event(alarm, AlarmAction.ESCALATE, None, now, title,
+                   recipients=[u.pk for u in recipients])  # fmt: skip
+            done += 1
+    return done
 
 
 def _unacknowledged_to_tasks(now: dt.datetime) -> int:

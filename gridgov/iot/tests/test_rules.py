@@ -183,3 +183,18 @@ def test_a_flapping_condition_repeats_the_open_alarm_instead_of_raising_new_ones
         kit.send(sd, T0 + n * minute, {"battery_pct": pct})
     alarm = Alarm.objects.get()
     assert (alarm.rule, alarm.count, alarm.state) == (RuleCode.LOW_BATTERY, 3, AlarmState.ACTIVE)
+
+
+def test_an_overdue_phone_step_notifies_the_grid_leader_once(kit: Kit) -> None:
+    from gridgov.notifications.models import Notification
+
+    kit.send(DeviceKind.SOS_BUTTON, T0, event="sos")
+    alarm = Alarm.objects.get()
+    assert alarm.phone_due_at == T0 + dt.timedelta(minutes=5)
+    kit.send(DeviceKind.SOS_BUTTON, T0 + dt.timedelta(minutes=4), {"battery_pct": 90})
+    assert alarm_check_run(now=T0 + dt.timedelta(minutes=4))["escalated"] == 0
+    assert alarm_check_run(now=T0 + dt.timedelta(minutes=6))["escalated"] == 1
+    assert alarm_check_run(now=T0 + dt.timedelta(minutes=7))["escalated"] == 0
+    notified = Notification.objects.filter(kind="iot_phone_overdue")
+    assert [n.recipient.username for n in notified] == ["wu"]  # the grid leader of c1
+    assert alarm.events.filter(action="escalate").count() == 1
