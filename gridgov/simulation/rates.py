@@ -81,6 +81,15 @@ DEFER_PROBABILITY = 0.06
 #: sends back 2 of 23 (8.7%) and the command centre's week shows a 2.1% rework rate; 4%
 #: lies between (design).
 REWORK_PROBABILITY = 0.04
+#: A holder asks for more time (延期申请) for a task left undone that falls due within a
+#: day with this probability, once per task, never for urgent-hour limits; the dispatcher
+#: approves with ``EXTENSION_APPROVE_PROBABILITY``; the new deadline is ``EXTENSION_DAYS``
+#: days later. CF §2.5 (Zhoushan 12345): an extension is asked before the deadline and is at
+#: most 20 days; the shares are design.
+EXTENSION_REQUEST_PROBABILITY = 0.3
+EXTENSION_APPROVE_PROBABILITY = 0.8
+EXTENSION_DAYS = 2
+NO_EXTENSION_UNITS = frozenset({"urgent_hour"})
 #: A dispatcher refuses a report as not a case (不予立案: a duplicate, outside the grid's
 #: duties) with this probability (design).
 REJECT_PROBABILITY = 0.03

@@ -19,7 +19,9 @@ given ``now=``):
   hand, earliest deadline first, up to the day's capacity, and for each accepts
   (``task_accept``), works a log-normally drawn time, and submits feedback with the rule's
   evidence (``task_submit_feedback``: photos, check-in at the target, form answers);
-  sometimes a task is left for later;
+  sometimes a task is left for later; for some undone tasks about to fall due the holder
+  asks for an extension (``task_extension_request``), which the next dispatch round
+  decides (``task_extension_decide``);
 - verification rounds: a verifier over the area who is not the assignee passes it
   (closed) or fails it (returned for rework) (``task_verify``);
 - the SLA sweep at ``rates.SWEEP_TIMES`` (``sweep_run``).
@@ -64,13 +66,15 @@ from gridgov.people.models import Membership
 from gridgov.simulation import rates
 from gridgov.simulation.models import SimulatedDay
 from gridgov.simulation.rates import Knobs
-from gridgov.tasks.choices import TaskSource, TaskState
+from gridgov.tasks.choices import OPEN_STATES, ExtensionStatus, TaskSource, TaskState
 from gridgov.tasks.generation import DAILY_WINDOW_DAYS, generation_run
 from gridgov.tasks.models import TRANSFERABLE_STATES, Task
 from gridgov.tasks.services import (
     task_accept,
     task_create,
     task_dispatch,
+    task_extension_decide,
+    task_extension_request,
     task_register,
     task_reject,
     task_submit_feedback,
@@ -104,7 +108,8 @@ class SimulationReport:
     the days run now, ``skipped``: the days already simulated before (left alone);
     ``counts``: successful service calls by name (``reports_created``, ``registered``,
     ``rejected``, ``dispatched``, ``transferred``, ``accepted``, ``handled``,
-    ``verified_pass``, ``verified_fail``, ``routine_generated``, ``sweeps``,
+    ``verified_pass``, ``verified_fail``, ``extension_requested``, ``extension_approved``,
+    ``extension_refused``, ``routine_generated``, ``sweeps``,
     ``marked_overdue``) and ``refused`` (a service said no: a lost race, a rule it
     broke); ``problems``: the first ``PROBLEMS_KEPT`` refusals' messages; ``figures``: the
     standard figures of the area for ``start``–``end`` (``analytics.selectors
@@ -413,6 +418,24 @@ class _Day:
         for task in sent_back.order_by("id"):
             dispatcher = street.person_over(task.area.code, _DISPATCHERS)
             self._call("dispatched", task_dispatch, actor=dispatcher, task=task, now=now)
+        pending = Task.objects.filter(
+            self._scope(), extension_status=ExtensionStatus.REQUESTED, state__in=OPEN_STATES
+        ).select_related("area")
+        for task in pending.order_by("id"):
+            dispatcher = street.person_over(task.area.code, _DISPATCHERS, not_user=task.assignee_id)
+            rng = _rng(self.seed, task.number, "extension", "decide")
+            if rng.random() < rates.EXTENSION_APPROVE_PROBABILITY:
+                self._call(
+                    "extension_approved", task_extension_decide, actor=dispatcher, task=task,
+                    approve=True, now=now,
+                )  # fmt: skip
+            else:
+                with translation.override(settings.LANGUAGE_CODE):
+                    note = _("Refused: finish it within the time limit.")
+                self._call(
+                    "extension_refused", task_extension_decide, actor=dispatcher, task=task,
+                    approve=False, note=note, now=now,
+                )  # fmt: skip
         if street.absent:
             self._transfer_from_absent(now)
 
@@ -480,6 +503,7 @@ class _Day:
             rng = _rng(self.seed, self.day, start.hour, "start", holder)
             cursor = start + dt.timedelta(minutes=rng.uniform(0, 15))
             budget = rates.EVENING_CAPACITY if evening else self.capacity - self.done[holder]
+            planned: set[int] = set()
             for task in by_holder[holder]:
                 if budget <= 0:
                     break
@@ -498,12 +522,48 @@ class _Day:
                 if accept:
                     self.push(cursor, self._accept(task, holder))
                 self.push(done_at, self._feedback(task, holder))
+                planned.add(task.pk)
                 budget -= 1
                 if not evening:
                     self.done[holder] += 1
                 cursor = done_at + dt.timedelta(
                     minutes=_rng(self.seed, *key, "walk").uniform(5, 20)
                 )
+            if not evening:
+                late = [t for t in by_holder[holder] if t.pk not in planned]
+                self._ask_extensions(late, holder, end)
+
+    def _ask_extensions(self, tasks: list[Task], holder: int, end: dt.datetime) -> None:
+        """At the end of a round, the holder asks for more time for some of the tasks left
+        undone that fall due within a day (not the urgent ones, not twice)."""
+        for task in tasks:
+            unit = task.rule.time_limit_unit if task.rule else ""
+            if (
+                task.deadline is None
+                or task.deadline > end + dt.timedelta(days=1)
+                or unit in rates.NO_EXTENSION_UNITS
+                or task.extension_count
+                or task.extension_status == ExtensionStatus.REQUESTED
+            ):
+                continue
+            rng = _rng(self.seed, task.number, "extension")
+            if rng.random() >= rates.EXTENSION_REQUEST_PROBABILITY:
+                continue
+            until = max(task.deadline, end) + dt.timedelta(days=rates.EXTENSION_DAYS)
+            self.push(end - dt.timedelta(minutes=5), self._extension(task, holder, until))
+
+    def _extension(
+        self, task: Task, holder: int, until: dt.datetime
+    ) -> Callable[[dt.datetime], None]:
+        def ask(now: dt.datetime) -> None:
+            with translation.override(settings.LANGUAGE_CODE):
+                reason = _("Too much in hand today; the resident is away until later.")
+            self._call(
+                "extension_requested", task_extension_request, actor=self.street.users[holder],
+                task=task, until=until, reason=reason, now=now,
+            )  # fmt: skip
+
+        return ask
 
     def _accept(self, task: Task, holder: int) -> Callable[[dt.datetime], None]:
         def accept(now: dt.datetime) -> None:

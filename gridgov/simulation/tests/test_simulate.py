@@ -109,6 +109,7 @@ def test_figures_are_those_of_task_figures_and_the_timeline() -> None:
     assert closed == report.counts["verified_pass"]
     assert TaskEvent.objects.filter(action=TaskAction.VERIFY_PASS).count() == closed
     assert report.counts["verified_fail"] == Task.objects.filter(rework_count__gt=0).count()
+    assert report.counts["extension_approved"] == Task.objects.filter(extension_count=1).count()
     reports = Task.objects.filter(
         source__in=[TaskSource.WORKER_REPORT, TaskSource.RESIDENT_REPORT]
     ).count()
