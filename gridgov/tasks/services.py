@@ -771,6 +771,13 @@ def _verifiers_of(task: Task) -> list[Any]:
 # --- the transition engine --------------------------------------------------------------
 
 
+#: What may happen to a suspended (挂账) task: resume it, cancel it, comment on it; the
+#: rest of the loop waits until it is resumed (its clock is stopped).
+WHILE_SUSPENDED = frozenset(
+    {TaskAction.RESUME, TaskAction.CANCEL, TaskAction.SUSPEND, TaskAction.COMMENT}
+)
+
+
 def _run(
     *,
     task: Task,
@@ -793,6 +800,7 @@ def _run(
     must then be open); ``wanted``: the verb for the wrong-state message; ``authorize``
     raises for an actor who may not; ``apply`` sets the fields and returns the event's
     ``data``; ``after`` runs once the event is written (attachments, notifications).
+    A suspended task takes only the actions of ``WHILE_SUSPENDED`` (else ``Conflict``).
     """
     key = _clean_key(idempotency_key)
     if (done := _replayed(task.pk, key)) is not None:
@@ -801,6 +809,11 @@ def _run(
         with transaction.atomic():
             fresh = _load(task)
             authorize(fresh)
+            if fresh.suspended_at is not None and action not in WHILE_SUSPENDED:
+                raise Conflict(
+                    _("Task %(number)s is suspended: resume it first.") % {"number": fresh.number},
+                    code="suspended",
+                )
             from_state = fresh.state
             if transition is None:
                 if fresh.state not in OPEN_STATES:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django import forms
@@ -100,6 +100,35 @@ def _label(spec: Mapping[str, Any]) -> str:
     english = (translation.get_language() or "").startswith("en")
     zh, en = str(spec.get("label_zh") or ""), str(spec.get("label_en") or "")
     return (en or zh) if english else (zh or en) or str(spec.get("name"))
+
+
+def answer_rows(
+    form_fields: Sequence[Mapping[str, Any]], answers: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """Return the answers of a feedback as ``(question label, shown value)`` rows.
+
+    ``form_fields``: the rule's ``form_fields`` (``{name, label_zh, label_en, type,
+    choices}``); ``answers``: the feedback's ``{name: value}``. Rows follow the rule's
+    order, labels and choice labels are in the active language, booleans read Yes/No;
+    answers to questions the rule no longer has come last under their raw names.
+    """
+    rows: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for spec in form_fields:
+        name = str(spec.get("name"))
+        if name not in answers:
+            continue
+        seen.add(name)
+        value = answers[name]
+        shown = str(value)
+        if isinstance(value, bool) or str(spec.get("type")) == FormFieldType.BOOLEAN:
+            shown = str(_("Yes") if value in (True, "true") else _("No"))
+        elif str(spec.get("type")) == FormFieldType.CHOICE:
+            labels = {str(c.get("value")): _label(c) for c in spec.get("choices") or []}
+            shown = labels.get(str(value), str(value))
+        rows.append((_label(spec), shown))
+    rows.extend((str(name), str(value)) for name, value in answers.items() if name not in seen)
+    return rows
 
 
 def answer_field(spec: Mapping[str, Any]) -> forms.Field:

@@ -75,6 +75,7 @@ from gridgov.web.exports import (
     task_export_csv,
     task_export_xlsx,
 )
+from gridgov.web.forms import answer_rows
 from gridgov.web.forms_manage import (
     CampaignForm,
     DirectiveForm,
@@ -212,6 +213,8 @@ def _actions(request: HttpRequest, task: Task) -> dict[str, bool]:
     """Which buttons the page offers by state (the services decide in the end)."""
     state = task.state
     is_open = state in OPEN_STATES
+    if task.suspended_at is not None:  # the engine's WHILE_SUSPENDED
+        return {"resume": True, "cancel": is_open}
     return {
         "register": state == TaskState.REPORTED,
         "reject": state == TaskState.REPORTED,
@@ -236,7 +239,8 @@ def task_manage(request: HttpRequest, number: str) -> HttpResponse:
         "task": task,
         "light": task_traffic_light(task),
         "timeline": list(task_timeline(task)),
-        "actions": _actions(request, task),
+        "actions": (actions := _actions(request, task)),
+        "has_actions": any(actions.values()),
         "note_form": NoteForm(),
         "reason_form": ReasonForm(),
         "dispatch_form": DispatchForm(workers=_workers_of(task)),
@@ -335,7 +339,7 @@ def verify_queue(request: HttpRequest) -> HttpResponse:
     )
     tasks = list(
         task_list_visible_to(request.user, state=TaskState.HANDLED)
-        .select_related("target_household", "target_place")
+        .select_related("target_household", "target_place", "rule")
         .prefetch_related(feedback)
         .order_by(F("handled_at").asc(nulls_first=True), "number")[:QUEUE_LIMIT]
     )
@@ -343,6 +347,9 @@ def verify_queue(request: HttpRequest) -> HttpResponse:
         events = task.feedback_events  # type: ignore[attr-defined]
         task.feedback = events[0] if events else None  # type: ignore[attr-defined]
         task.target_label = task_target_label(task)  # type: ignore[attr-defined]
+        answers = (events[0].data.get("answers") or {}) if events else {}
+        fields = task.rule.form_fields if task.rule else []
+        task.answer_rows = answer_rows(fields, answers)  # type: ignore[attr-defined]
     context = {"tasks": tasks, "note_form": NoteForm(), "reason_form": ReasonForm()}
     return render(request, "web/manage/verify.html", context)
 

@@ -605,3 +605,25 @@ def test_an_extension_must_be_later(street: TaskStreet, until: dt.datetime, mess
         services.task_extension_request(
             actor=street["chen"], task=task, until=until, reason="原因", now=NOW
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "actor"),
+    [
+        ("submit_feedback", "chen"),
+        ("transfer", "zhou"),
+        ("extension_request", "chen"),
+    ],
+)
+def test_a_suspended_task_waits_for_its_resume(street: TaskStreet, name: str, actor: str) -> None:
+    task = make(street, SUSPENDED)
+    before = snapshot(task)
+    with pytest.raises(Conflict) as caught:
+        call(name, street, street[actor], task)
+    assert caught.value.code == "suspended"
+    assert snapshot(task) == before
+    assert not TaskEvent.objects.filter(task=task).exists()
+    # Resumed, the same action goes through.
+    services.task_resume(actor=street["wu"], task=task, now=NOW)
+    call(name, street, street[actor], task)
+    assert TaskEvent.objects.filter(task=task).count() == 2

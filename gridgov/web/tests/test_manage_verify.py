@@ -100,3 +100,34 @@ def test_the_queue_query_count_does_not_grow(login: Any, street: TaskStreet) -> 
     with CaptureQueriesContext(connection) as many:
         client.get(QUEUE)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_answers_read_as_the_rules_questions_in_the_active_language() -> None:
+    from django.utils import translation
+
+    from gridgov.web.forms import answer_rows
+
+    fields = [
+        {
+            "name": "health",
+            "label_zh": "身体状况",
+            "label_en": "Health",
+            "type": "choice",
+            "choices": [{"value": "good", "label_zh": "良好", "label_en": "Good"}],
+        },
+        {"name": "met", "label_zh": "见到本人", "label_en": "Met in person", "type": "boolean"},
+        {"name": "count", "label_zh": "人数", "label_en": "People", "type": "number"},
+    ]
+    answers = {"met": False, "health": "good", "old": "x"}
+    with translation.override("zh-hans"):
+        assert answer_rows(fields, answers) == [
+            ("身体状况", "良好"),
+            ("见到本人", "否"),
+            ("old", "x"),
+        ]
+    with translation.override("en"):
+        assert answer_rows(fields, answers) == [
+            ("Health", "Good"),
+            ("Met in person", "No"),
+            ("old", "x"),
+        ]
