@@ -233,11 +233,18 @@ class TaskFilterForm(forms.Form):
                     qs = qs.exclude(condition)
         start: dt.date | None = data.get("deadline_from")
         end: dt.date | None = data.get("deadline_to")
+        # Local days as instant bounds [start 00:00, end + 1 day 00:00), so that the
+        # (area, deadline) index serves the range (``deadline__date`` would not).
         if start is not None:
-            qs = qs.filter(deadline__date__gte=start)
+            qs = qs.filter(deadline__gte=_local_midnight(start))
         if end is not None:
-            qs = qs.filter(deadline__date__lte=end)
+            qs = qs.filter(deadline__lt=_local_midnight(end + dt.timedelta(days=1)))
         return qs
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    """The aware instant at which ``day`` starts in the current time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
 class ReasonForm(IdempotentForm):
