@@ -39,9 +39,12 @@ from gridgov.analytics.selectors import (
     hotspot_repeats,
     hotspot_rising,
     month_last_day,
+    period_bounds,
+    rate,
     task_figures,
 )
 from gridgov.areas.models import Area, AreaLevel
+from gridgov.iot.selectors import false_alarm_rate
 from gridgov.people.selectors import (
     area_codes_visible_to,
     user_can_access_area,
@@ -149,12 +152,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     figures = task_figures(user=user, area=area, start=start, end=end)
     links = TaskLinks(area=area, start=start, end=end)
+    since, until = period_bounds(start, end)
+    alarms = false_alarm_rate(area=area, since=since, until=until)
+    alarms["rate"] = rate(alarms["false_alarms"], alarms["cleared"])
     trend = figures_as_json({"trend": figures["trend"]})["trend"]
     context = {
         "form": form,
         "area": area,
         "figures": figures,
         "links": links.headline(),
+        "alarms": alarms,
+        "alarm_tasks": links.url("issued", source="alarm"),
         "by_source": [(row, links.row(source=row["source"])) for row in figures["by_source"]],
         "by_category": [
             (row, links.row(category=row["category"])) for row in figures["by_category"]

@@ -15,7 +15,7 @@ from gridgov.tasks.tests.factories import TaskStreet
 
 #: Page → the most queries it may take (session, user and memberships included).
 PAGES = {
-    "/en/dashboard/?start=2025-06-02&end=2025-06-08": 14,
+    "/en/dashboard/?start=2025-06-02&end=2025-06-08": 15,
     "/en/dashboard/map/?start=2025-06-02&end=2025-06-08": 12,
     "/en/dashboard/ranking/?month=2025-06&level=grid": 10,
     "/en/dashboard/hotspots/?end=2025-06-08": 14,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -182,3 +183,37 @@ def test_each_figure_links_to_a_list_of_exactly_its_tasks(street: TaskStreet, we
     for name, url in links.items():
         listed = client.get(url).context["page"].paginator.count
         assert listed == figures[numerators.get(name, name)], (name, url)
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_the_false_alarm_rate_of_the_period(
+    street: TaskStreet, week: Any
+) -> None:
+    import datetime as dt
+
+    from gridgov.iot.choices import AlarmOutcome, AlarmState, DeviceKind, RuleCode, Severity
+    from gridgov.iot.models import Alarm, Device
+
+    home = street.households["home"]
+    device = Device.objects.create(household=home, kind=DeviceKind.WATER_METER, serial="WM-1")
+    inside = dt.datetime(2025, 6, 4, 10, tzinfo=dt.UTC)
+    outcomes = [AlarmOutcome.AWAY, AlarmOutcome.METER_FAULT, AlarmOutcome.HANDLED, None]
+    for n, outcome in enumerate(outcomes):
+        Alarm.objects.create(
+            device=device, household=home, rule=RuleCode.WATER_LOW_USE, severity=Severity.MAJOR,
+            state=AlarmState.CLEARED if outcome else AlarmState.ACTIVE, first_at=inside,
+            last_at=inside, cleared_at=inside if outcome else None, outcome=outcome or "",
+            count=n + 1,
+        )  # fmt: skip
+    # Cleared outside the period: not counted.
+    before = dt.datetime(2025, 5, 1, tzinfo=dt.UTC)
+    Alarm.objects.create(
+        device=device, household=home, rule=RuleCode.SOS, severity=Severity.CRITICAL,
+        state=AlarmState.CLEARED, first_at=before, last_at=before, cleared_at=before,
+        outcome=AlarmOutcome.FALSE_ALARM,
+    )  # fmt: skip
+    response = login(street, "zhou").get(URL)  # the week of 2025-06-02…08
+    assert response.context["alarms"] == {"cleared": 3, "false_alarms": 2, "rate": Decimal("66.67")}
+    html = response.content.decode()
+    assert 'data-figure="false_alarm_rate">66.67%<' in html
+    assert "2 of 3 cleared" in html
