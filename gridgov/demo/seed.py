@@ -27,6 +27,7 @@ from gridgov.areas.services import area_create
 from gridgov.catalog.services import catalog_import_default
 from gridgov.demo import geometry
 from gridgov.iot.demo import kits_seed
+from gridgov.open311.services import report_fields_load_default
 from gridgov.people import fakes
 from gridgov.people.choices import PlaceKind, ResidentTag, Role
 from gridgov.people.models import Department, Household, Place, Resident
@@ -131,6 +132,7 @@ def seed_demo(
         summary = catalog_import_default()
         report.count("task_types", summary.task_types.created)
         report.count("task_rules", summary.rules.created)
+        report_fields_load_default()  # what residents are asked (Open311, /resident/)
         say(_("staff"))
         _seed_staff(spec, seed, street, grids, micro_grids, report)
         say(_("households and residents"))

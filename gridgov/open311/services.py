@@ -12,6 +12,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.api.services import token_hash
 from gridgov.catalog.models import TaskType
+from gridgov.catalog.schema import catalog_parse_yaml
 from gridgov.core.errors import Conflict, GridgovError, NotFound, ValidationFailed
 from gridgov.open311.attributes import TEXT_MAX, attributes_check, report_fields_problems
 from gridgov.open311.models import ApiKey, Channel, ServiceRequest, SmsCode
@@ -379,6 +381,16 @@ def sms_code_verify(*, phone: str, code: str, now: dt.datetime | None = None) ->
 
 
 # --- report fields ---------------------------------------------------------------------------
+
+
+#: What residents are asked for the default catalogue's public types.
+REPORT_FIELDS_DEFAULT = Path(__file__).resolve().parent / "data" / "report_fields.yaml"
+
+
+def report_fields_load_default() -> dict[str, int]:
+    """Load ``REPORT_FIELDS_DEFAULT`` with ``report_fields_load`` (same output and errors);
+    ``seed-demo`` calls it after importing the default catalogue."""
+    return report_fields_load(data=catalog_parse_yaml(REPORT_FIELDS_DEFAULT.read_text("utf-8")))
 
 
 @transaction.atomic

@@ -145,3 +145,14 @@ def test_micro_grids_are_buildings_and_key_groups_are_present() -> None:
     tags = set(Resident.objects.values_list("tag_assignments__tag", flat=True))
     assert {ResidentTag.ELDERLY, ResidentTag.LIVING_ALONE, ResidentTag.FLOATING} <= tags
     assert ResidentTag.VETERAN in tags
+
+
+def test_public_types_ask_residents_their_report_fields() -> None:
+    from gridgov.catalog.models import TaskType
+    from gridgov.open311.services import REPORT_FIELDS_DEFAULT
+
+    _seed()
+    text = REPORT_FIELDS_DEFAULT.read_text("utf-8")
+    asked = TaskType.objects.filter(public=True).exclude(report_fields=[])
+    assert asked.exists()
+    assert all(t.code in text for t in asked)

@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 
 from gridgov.catalog.schema import catalog_parse_yaml
 from gridgov.core.errors import GridgovError
+from gridgov.open311.services import REPORT_FIELDS_DEFAULT as DEFAULT
 from gridgov.open311.services import report_fields_load
-
-DEFAULT = Path(__file__).resolve().parents[2] / "data" / "report_fields.yaml"
 
 
 class Command(BaseCommand):
