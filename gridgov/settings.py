@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "gridgov.core.middleware.ClientLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -285,3 +286,6 @@ GRIDGOV_MAP_TILE_URL = env.str("GRIDGOV_MAP_TILE_URL", default="")
 # dispatched at once by the system, routed by the engine (the reporter is staff); False: it
 # waits `reported` for a dispatcher to register it.
 GRIDGOV_WORKER_REPORT_AUTO_REGISTER = env.bool("GRIDGOV_WORKER_REPORT_AUTO_REGISTER", default=True)
+# Paths whose language is the client's Accept-Language (machine interfaces outside
+# i18n_patterns; see gridgov.core.middleware.ClientLanguageMiddleware).
+GRIDGOV_CLIENT_LANGUAGE_PATHS = ["/api/", "/open311/"]

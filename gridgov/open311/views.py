@@ -14,7 +14,6 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -54,11 +53,6 @@ def _too_many(fmt: str, wait: int) -> HttpResponse:
     )
 
 
-def _client_language(request: HttpRequest) -> translation.override:
-    """Outside i18n_patterns the language is the client's (Accept-Language)."""
-    return translation.override(translation.get_language_from_request(request))
-
-
 def endpoint(*methods: str) -> Callable[[View], View]:
     """Wrap a GeoReport v2 view: allowed methods, per-IP throttling, the jurisdiction
     check, and ``GridgovError`` → the standard error in the requested format."""
@@ -67,8 +61,8 @@ def endpoint(*methods: str) -> Callable[[View], View]:
         @csrf_exempt
         @functools.wraps(view)
         def inner(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
-            with _client_language(request):
-                return _answer(request, *args, fmt=fmt, **kwargs)
+            # The language is the client's: gridgov.core.middleware.ClientLanguageMiddleware.
+            return _answer(request, *args, fmt=fmt, **kwargs)
 
         def _answer(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
@@ -265,5 +259,4 @@ def updates(request: HttpRequest, *, fmt: str) -> HttpResponse:
 def unknown(request: HttpRequest, path: str) -> HttpResponse:
     """Any other path under /open311/v2/: 404 in XML (or JSON for a .json path)."""
     fmt = "json" if path.endswith(".json") else "xml"
-    with _client_language(request):
-        return error_response(fmt, 404, [_("No such call: %(path)s") % {"path": path[:80]}])
+    return error_response(fmt, 404, [_("No such call: %(path)s") % {"path": path[:80]}])
