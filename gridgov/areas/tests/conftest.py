@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.utils import translation
 
 from gridgov.areas.models import Area, AreaLevel
-from gridgov.areas.services import area_create
 
 
 @pytest.fixture(autouse=True)
@@ -23,12 +22,16 @@ def _english() -> Iterator[None]:
 
 @pytest.fixture
 def la_community() -> Area:
-    """A district → street → community chain to import the LA councils under."""
-    district = area_create(code="990101", name="Los Angeles", level=AreaLevel.DISTRICT)
-    street = area_create(code="990101001", name="LA", level=AreaLevel.STREET, parent=district)
-    return area_create(
-        code="990101001001", name="LA councils", level=AreaLevel.COMMUNITY, parent=street
-    )
+    """A district → street → community chain to import the LA councils under, made with
+    ``gridgov create-area`` as docs/imports.md does."""
+    for code, name, level, parent in [
+        ("990101", "Los Angeles", AreaLevel.DISTRICT, None),
+        ("990101001", "LA", AreaLevel.STREET, "990101"),
+        ("990101001001", "LA councils", AreaLevel.COMMUNITY, "990101001"),
+    ]:
+        extra = {"parent": parent} if parent else {}
+        call_command("create_area", code, name, level=level, stdout=io.StringIO(), **extra)
+    return Area.objects.get(code="990101001001")
 
 
 @pytest.fixture

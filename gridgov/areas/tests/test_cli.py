@@ -161,3 +161,31 @@ def test_a_failed_locate_csv_leaves_an_existing_output_untouched(tmp_path: Path)
 def test_locate_refuses_coordinates_that_are_not_wgs84(lon: str, lat: str) -> None:
     with pytest.raises(CommandError, match="not a WGS84"):
         call_command("locate", lon, lat)
+
+
+def test_create_area_makes_one_area_under_its_parent(tree: dict[str, Area]) -> None:
+    out = io.StringIO()
+    call_command("create_area", "330106004003", "新社区", level="community",
+                 parent="330106004", json=True, stdout=out)  # fmt: skip
+    assert json.loads(out.getvalue()) == {
+        "code": "330106004003", "name": "新社区", "level": "community", "parent": "330106004",
+    }  # fmt: skip
+    area = Area.objects.get(code="330106004003")
+    assert (area.parent.code, area.boundary) == ("330106004", None)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("args", "options", "message"),
+    [
+        (["33010600400", "x"], {"level": "community", "parent": "330106004"}, "digits"),
+        (["330106004003", "x"], {"level": "community", "parent": "999999999"}, "999999999"),
+        (["330106004001", "x"], {"level": "community", "parent": "330106004"}, "exists"),
+    ],
+)
+def test_create_area_refuses_bad_input_and_creates_nothing(
+    tree: dict[str, Area], args: list[str], options: dict[str, str], message: str
+) -> None:
+    before = Area.objects.count()
+    with pytest.raises(CommandError, match=message):
+        call_command("create_area", *args, **options, stdout=io.StringIO())
+    assert Area.objects.count() == before
