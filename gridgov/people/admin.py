@@ -21,8 +21,9 @@ from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from gridgov.areas.models import Area
 from gridgov.core.errors import GridgovError
@@ -413,6 +414,23 @@ class HouseholdAdmin(DwellingAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).annotate(resident_count=Count("residents"))
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fields = super().get_fields(request, obj)
+        return [*fields, "device_panel"] if obj is not None else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), "device_panel"]
+
+    @admin.display(description=_("digital-family devices"))
+    def device_panel(self, obj: Household) -> str:
+        """A link to the household's device panel (``/iot/households/<id>/``, gridgov.iot)."""
+        count = obj.devices.count()  # type: ignore[attr-defined]
+        if not count:
+            return str(_("none"))
+        url = reverse("iot:household", args=[obj.pk])
+        label = ngettext("%(n)d device: open the panel", "%(n)d devices: open the panel", count)
+        return format_html('<a href="{}">{}</a>', url, label % {"n": count})
 
     def create(self, request: HttpRequest, data: dict[str, Any]) -> Household:
         data["phone"] = data.get("phone") or ""

@@ -227,3 +227,23 @@ def test_list_pages_take_a_fixed_number_of_queries(world: Any) -> None:
         ResidentFactory(household__area=world.tree["g12"], tags=[ResidentTag.DISABLED])
         PlaceFactory(area=world.tree["m12"])
     assert {m: count(m) for m in before} == before
+
+
+def test_the_household_page_links_to_its_device_panel(world: Any) -> None:
+    from gridgov.iot.choices import DeviceKind
+    from gridgov.iot.models import Device
+
+    household = world.households["m11"]
+    client = _client(world, "grid_worker")
+    url = reverse("admin:people_household_change", args=[household.pk])
+    assert "digital-family devices" in client.get(url).content.decode().lower()
+    for n, kind in enumerate([DeviceKind.WATER_METER, DeviceKind.SOS_BUTTON]):
+        Device.objects.create(household=household, kind=kind, serial=f"D-{n}")
+    page = client.get(url).content.decode()
+    assert f'href="/en/iot/households/{household.pk}/"' in page
+    assert "2 devices: open the panel" in page
+    # Adding a household shows no panel.
+    assert (
+        "digital-family devices"
+        not in client.get(reverse("admin:people_household_add")).content.decode().lower()
+    )
