@@ -57,3 +57,31 @@ def test_an_unreachable_broker_is_a_clear_error_and_changes_nothing(kit: Any) ->
     with pytest.raises(CommandError, match="unreachable"):
         call_command("iot_simulate", households=1, hours=1, url=f"mqtt://127.0.0.1:{free_port()}")
     assert list(Device.objects.values_list("token_hash", flat=True).order_by("pk")) == before
+
+
+@pytest.mark.django_db
+def test_direct_mode_ingests_without_a_broker_with_the_same_alarms() -> None:
+    from gridgov.iot.models import IngestCounter
+
+    street = make_task_street()
+    for _ in range(9):
+        HouseholdFactory(area=street.tree["m11"])
+    out = io.StringIO()
+    call_command(
+        "iot_simulate",
+        households=10,
+        hours=26,
+        seed=7,
+        direct=True,
+        json=True,
+        url="mqtt://127.0.0.1:1",
+        stdout=out,
+    )  # fmt: skip (no broker is asked)
+    summary = json.loads(out.getvalue())
+    assert summary["anomalies_injected"] == 8
+    accepted = IngestCounter.objects.filter(channel="direct", outcome="accepted")
+    assert sum(accepted.values_list("count", flat=True)) == summary["readings_sent"]
+    assert not IngestCounter.objects.exclude(outcome="accepted").exists()
+    alarm_check_run(now=dt.datetime.fromisoformat(summary["simulated_until"]))
+    raised = sorted(Alarm.objects.values_list("device__serial", "rule"))
+    assert raised == sorted((a["serial"], a["rule"]) for a in summary["anomalies"])

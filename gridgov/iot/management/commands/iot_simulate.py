@@ -1,4 +1,4 @@
-"""``gridgov iot-simulate --households N --hours H [--speed X] [--seed S] [--json]``."""
+"""``gridgov iot-simulate --households N --hours H [--speed X] [--seed S] [--direct] [--json]``."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ class Command(BaseCommand):
             help=_("Households with an anomaly (default: one of each kind that fits)."),
         )  # fmt: skip
         parser.add_argument("--url", help=_("Broker URL (default: MQTT_URL)."))
+        parser.add_argument(
+            "--direct", action="store_true",
+            help=_("Ingest in this process instead of publishing (no broker; for the demo)."),
+        )  # fmt: skip
         parser.add_argument("--json", action="store_true", help=_("Print the summary as JSON."))
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -49,6 +53,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 anomalies=options["anomalies"],
                 url=options["url"],
+                direct=options["direct"],
                 progress=bar.update,
             )
         except GridgovError as exc:
