@@ -28,6 +28,7 @@ demo: venv
 	$(BIN)/gridgov migrate --noinput
 	$(BIN)/gridgov seed-demo --scale $(DEMO_SCALE)
 	$(BIN)/gridgov simulate --days 30
+	$(BIN)/gridgov iot-simulate --households 12 --hours 48 --direct
 	$(BIN)/gridgov generate --days 7
 	$(BIN)/gridgov sweep
 	$(BIN)/gridgov collectstatic --noinput -v 0
