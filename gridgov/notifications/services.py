@@ -35,6 +35,7 @@ from gridgov.notifications.choices import (
 )
 from gridgov.notifications.models import Notification, OutboxMessage, SupervisionRecord
 from gridgov.people.choices import Role
+from gridgov.people.names import user_display_name
 from gridgov.people.selectors import scope_queryset, user_holds_role
 
 logger = logging.getLogger("gridgov.notifications")
@@ -182,7 +183,7 @@ def notification_queue(
         task_id=getattr(task, "pk", None),
         task_number=getattr(task, "number", "") or "",
         data=data or {},
-        recipient_names=[(u.get_full_name() or u.get_username()) for u in users],
+        recipient_names=[user_display_name(u) for u in users],
     )
     notification_queue_many(items=[spec])
 

@@ -42,6 +42,7 @@ from gridgov.catalog.choices import Priority
 from gridgov.catalog.models import TaskType
 from gridgov.core.errors import NotFound, ValidationFailed
 from gridgov.people.models import Department
+from gridgov.people.names import user_display_name
 from gridgov.people.selectors import area_codes_visible_to
 from gridgov.tasks.choices import (
     EscalationLevel,
@@ -107,7 +108,7 @@ class UserRefOut(Schema):
 
     @staticmethod
     def resolve_name(obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return user_display_name(obj)
 
 
 class DepartmentRefOut(Schema):

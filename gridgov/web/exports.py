@@ -20,6 +20,7 @@ from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from gridgov.people.names import user_display_name
 from gridgov.tasks.choices import TrafficLight
 from gridgov.tasks.models import Task
 
@@ -60,7 +61,7 @@ def task_export_rows(tasks: Iterable[Task]) -> Iterable[list[Any]]:
             task.number,
             task.title,
             task.area.name,
-            (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+            user_display_name(assignee),
             str(task.get_state_display()),
             _light_label(getattr(task, "light", "")),
             local_naive(task.deadline),
