@@ -39,6 +39,7 @@ from bench import emit, progress, setup_django
 
 MESSAGES = int(os.environ.get("MESSAGES", "50000"))
 PRESSES = int(os.environ.get("PRESSES", "100"))
+BATCH = int(os.environ.get("BATCH", "1000"))
 PREFIX = "bench/v1"
 
 
@@ -148,7 +149,7 @@ def _raw_rate(url: str, client_id: str, expected: int) -> float:
 def _ours_rate(url: str, client_id: str, expected: int) -> tuple[float, dict[str, Any]]:
     from gridgov.iot.mqtt import Consumer
 
-    consumer = Consumer(url=url, client_id=client_id, prefix=PREFIX, batch_size=500)
+    consumer = Consumer(url=url, client_id=client_id, prefix=PREFIX, batch_size=BATCH)
     started = time.perf_counter()
     stats = consumer.run(max_messages=expected, idle_exit=30)
     return stats.received / (time.perf_counter() - started), stats.as_dict()

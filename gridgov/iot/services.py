@@ -20,7 +20,7 @@ import io
 import logging
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -607,7 +607,7 @@ class _Batch:
     def _flush(self, devices: list[Device]) -> None:
         # Plain executemany statements: the ORM's bulk_update (a CASE per column and row)
         # and bulk_create cost more than the database itself at these volumes.
-        at = _db_time
+        at = _db_time_adapter()
         state_field = RuleState._meta.get_field("state")
         with connection.cursor() as cursor:
             if self.readings:
@@ -658,13 +658,28 @@ class _Batch:
                 )
 
 
-def _db_time(value: dt.datetime | None) -> Any:
-    """A datetime as the database driver takes it: aware for PostgreSQL; for SQLite the
-    text of the naive UTC time, as Django stores it (``adapt_datetimefield_value``, which
-    costs ten times more per call)."""
-    if value is None or connection.vendor != "sqlite":
-        return value
-    return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+def _db_time_adapter() -> Callable[[dt.datetime | None], Any]:
+    """A function giving a datetime as the database driver takes it: aware for
+    PostgreSQL; for SQLite the text of the naive UTC time, as Django stores it
+    (``adapt_datetimefield_value``, which costs ten times more per call), remembered per
+    value (a batch's readings share their timestamps)."""
+    if connection.vendor != "sqlite":
+        return _same
+    texts: dict[dt.datetime, str] = {}
+
+    def adapt(value: dt.datetime | None) -> Any:
+        if value is None:
+            return None
+        text = texts.get(value)
+        if text is None:
+            text = texts[value] = str(value.astimezone(dt.UTC).replace(tzinfo=None))
+        return text
+
+    return adapt
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _aggregates_upsert(aggregates: dict[tuple[int, str, dt.datetime], list[float]]) -> None:
@@ -682,7 +697,7 @@ def _aggregates_upsert(aggregates: dict[tuple[int, str, dt.datetime], list[float
         f"minimum = {low}({table}.minimum, excluded.minimum), "
         f"maximum = {high}({table}.maximum, excluded.maximum), last = excluded.last"
     )
-    at = _db_time
+    at = _db_time_adapter()
     rows = [
         (device_id, metric, at(hour), int(a[0]), *a[1:])
         for (device_id, metric, hour), a in sorted(aggregates.items())

@@ -30,7 +30,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--prefix", help=_("Topic prefix (default: GRIDGOV_IOT_TOPIC_PREFIX)."))
         parser.add_argument(
-            "--batch-size", type=int, default=500, help=_("Messages per transaction.")
+            "--batch-size", type=int, default=1000, help=_("Messages per transaction.")
         )
         parser.add_argument(
             "--idle-exit",
