@@ -6,6 +6,9 @@ from django.urls import URLPattern, URLResolver, include, path
 
 admin.site.site_header = admin.site.site_title = "gridgov"
 
+#: A refused request answers in its interface's format (gridgov/views.py).
+handler400 = "gridgov.views.bad_request"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The REST API: versioned, outside i18n_patterns (the language comes from the

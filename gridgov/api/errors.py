@@ -117,6 +117,8 @@ _HTTP_MESSAGES: dict[int, Callable[[], str]] = {
 
 
 def _handle_http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, GridgovError):  # e.g. the body parser's refusal
+        return _handle_gridgov(request, exc.__cause__)
     status = exc.status_code
     message = _HTTP_MESSAGES.get(status, lambda: str(exc))()
     return error_response(status, CODE_BY_STATUS.get(status, "http_error"), message)

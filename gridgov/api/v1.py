@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.parser import Parser
 
 from gridgov.api.auth import SessionAuth, TokenAuth
 from gridgov.api.docs import OfflineSwagger
 from gridgov.api.errors import install_error_handlers
 from gridgov.api.schemas import ErrorOut
+from gridgov.core.errors import ValidationFailed
+from gridgov.core.middleware import text_has_nul
 
 DESCRIPTION = """\
 gridgov's API for the web pages, phones and scripts.
@@ -25,6 +30,18 @@ Authenticate with `Authorization: Bearer <token>` (create one with
 `X-CSRFToken` header). Every error is `{"error": {"code", "message", "details"}}`.
 Everything is scoped to the caller's areas. See docs/api.md.
 """
+
+
+class GridgovParser(Parser):
+    """Ninja's JSON parser, refusing text with a NUL character (U+0000) anywhere in the
+    body — PostgreSQL cannot store it — with ``ValidationFailed`` (400, the envelope; see
+    ``errors._handle_http``). URLs and forms are checked by ``RejectNulMiddleware``."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        if text_has_nul(data):
+            raise ValidationFailed(_("Text may not contain NUL characters (U+0000)."))
+        return data
 
 
 class GridgovAPI(NinjaAPI):
@@ -55,6 +72,7 @@ api = GridgovAPI(
     urls_namespace="api-v1",
     auth=[TokenAuth(), SessionAuth()],
     docs=OfflineSwagger(),
+    parser=GridgovParser(),
 )
 install_error_handlers(api)
 

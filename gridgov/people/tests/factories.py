@@ -13,6 +13,7 @@ import itertools
 from typing import Any
 
 import factory
+import factory.random
 from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
 
