@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from gridgov.analytics.selectors import month_first_day
 from gridgov.areas.models import Area, AreaLevel
 from gridgov.core.errors import ValidationFailed
+from gridgov.core.validators import DateField
 
 #: The longest period the dashboard accepts, in days (a year and a day for leap years).
 MAX_DAYS = 366
@@ -37,10 +38,10 @@ class AreaPickerForm(forms.Form):
 class DashboardForm(AreaPickerForm):
     """Area (among ``areas``) and period (local dates, both included)."""
 
-    start = forms.DateField(
+    start = DateField(
         label=_("From"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = DateField(
         label=_("To"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
 
@@ -78,7 +79,7 @@ class RankingForm(AreaPickerForm):
 class HotspotForm(AreaPickerForm):
     """Area, last day of the window, window length in days, least number of events."""
 
-    end = forms.DateField(
+    end = DateField(
         label=_("Up to"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     days = forms.IntegerField(label=_("Window (days)"), min_value=1, max_value=MAX_DAYS)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from gridgov.areas.models import CODE_LENGTH, Area, AreaLevel
 from gridgov.catalog.models import Category
 from gridgov.core.errors import PermissionDenied, ValidationFailed
+from gridgov.core.validators import year_check
 from gridgov.people.choices import Role
 from gridgov.people.selectors import area_codes_visible_to, scope_queryset, user_can_access_area
 from gridgov.tasks.choices import OPEN_STATES, TaskSource, TaskState
@@ -91,8 +92,11 @@ def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
 def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """Return the aware instants ``[start 00:00, end + 1 day 00:00)`` in the local time zone.
 
-    Raises ``ValidationFailed`` when ``end`` is before ``start``.
+    Raises ``ValidationFailed`` when ``end`` is before ``start`` or a year lies outside
+    ``core.validators.YEAR_MIN…YEAR_MAX``.
     """
+    year_check(start, name="start")
+    year_check(end, name="end")
     if end < start:
         raise ValidationFailed(
             _("The period ends (%(end)s) before it starts (%(start)s).")
@@ -447,14 +451,17 @@ RANKING_LEVELS = (AreaLevel.COMMUNITY, AreaLevel.GRID)
 
 
 def month_first_day(text: str) -> dt.date:
-    """Parse ``YYYY-MM`` into the month's first day; ``ValidationFailed`` otherwise."""
+    """Parse ``YYYY-MM`` into the month's first day; ``ValidationFailed`` otherwise (also
+    for a year outside ``core.validators.YEAR_MIN…YEAR_MAX``)."""
     try:
         year, month = (int(part) for part in text.split("-"))
-        return dt.date(year, month, 1)
+        first = dt.date(year, month, 1)
     except (ValueError, TypeError):
         raise ValidationFailed(
             _("%(text)r is not a month like 2025-06.") % {"text": text}, details={"month": text}
         ) from None
+    year_check(first, name="month")
+    return first
 
 
 def month_last_day(first: dt.date) -> dt.date:

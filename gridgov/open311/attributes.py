@@ -18,6 +18,8 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from gridgov.core.validators import year_in_range
+
 #: The six datatypes of GeoReport v2.
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 LIST_DATATYPES = frozenset({"singlevaluelist", "multivaluelist"})
@@ -225,7 +227,7 @@ def _coerce(spec: Mapping[str, Any], values: list[str]) -> tuple[Any, str | None
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
             moment = None
-        if moment is None or moment.tzinfo is None:
+        if moment is None or moment.tzinfo is None or not year_in_range(moment):
             return None, _("%(value)r is not an ISO 8601 date and time with an offset") % {
                 "value": value
             }

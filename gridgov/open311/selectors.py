@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from gridgov.catalog.models import TaskRule, TaskType
 from gridgov.core.choices import TimeLimitUnit
 from gridgov.core.errors import NotFound, ValidationFailed
+from gridgov.core.validators import year_check
 from gridgov.open311.models import ApiKey, ServiceRequest
 from gridgov.tasks.choices import OPEN_STATES, TaskAction, TaskState
 from gridgov.tasks.models import Task, TaskEvent
@@ -262,6 +263,7 @@ def _moment(name: str, value: str | None) -> dt.datetime | None:
             % {"name": name, "example": "2026-05-01T00:00:00+08:00"},
             details={name: value[:40]},
         )
+    year_check(moment, name=name)
     return moment
 
 

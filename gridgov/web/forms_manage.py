@@ -23,6 +23,7 @@ from gridgov.areas.models import Area, AreaLevel
 from gridgov.areas.selectors import area_valid_q
 from gridgov.catalog.choices import Priority
 from gridgov.catalog.models import Category, TaskType
+from gridgov.core.validators import ID_MAX, DateField
 from gridgov.people.selectors import area_queryset_visible_to, scope_queryset
 from gridgov.tasks.choices import OPEN_STATES, TaskSource, TaskState, TrafficLight
 from gridgov.tasks.directives import INDICATORS
@@ -132,24 +133,28 @@ class TaskFilterForm(forms.Form):
         required=False,
         choices=[("", "—"), ("1", _("Due: not suspended, rejected or cancelled"))],
     )
-    directive = forms.IntegerField(label=_("Directive"), required=False, min_value=1)
-    campaign = forms.IntegerField(label=_("Campaign"), required=False, min_value=1)
+    directive = forms.IntegerField(
+        label=_("Directive"), required=False, min_value=1, max_value=ID_MAX
+    )
+    campaign = forms.IntegerField(
+        label=_("Campaign"), required=False, min_value=1, max_value=ID_MAX
+    )
     on_time = _yes_no(_("Closed on time"))
     reworked = _yes_no(_("Reworked"))
     extended = _yes_no(_("Extended"))
     light = forms.ChoiceField(
         label=_("Traffic light"), required=False, choices=_blank(TrafficLight.choices)
     )
-    created_from = forms.DateField(
+    created_from = DateField(
         label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    created_to = forms.DateField(
+    created_to = DateField(
         label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    deadline_from = forms.DateField(
+    deadline_from = DateField(
         label=_("Deadline from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    deadline_to = forms.DateField(
+    deadline_to = DateField(
         label=_("Deadline to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -386,12 +391,12 @@ class DirectiveForm(IdempotentForm):
         max_value=100,
         decimal_places=2,
     )
-    period_start = forms.DateField(
+    period_start = DateField(
         label=_("Indicator period from"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    period_end = forms.DateField(
+    period_end = DateField(
         label=_("Indicator period to"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -440,7 +445,9 @@ class SlipForm(forms.Form):
     problem = forms.CharField(
         label=_("Problem"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    place = forms.IntegerField(label=_("Place number"), required=False, min_value=1)
+    place = forms.IntegerField(
+        label=_("Place number"), required=False, min_value=1, max_value=ID_MAX
+    )
     lon = forms.FloatField(label=_("Longitude"), required=False, min_value=-180, max_value=180)
     lat = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
     address = forms.CharField(label=_("Address"), required=False, max_length=200)
