@@ -301,11 +301,21 @@ def test_the_command_turns_errors_into_a_message(
     with pytest.raises(CommandError, match="system") as info:
         call_command("import_cases", str(cases_csv), mapping=str(bad), stdout=io.StringIO())
     assert "created" in str(info.value)  # every problem at once
-    with pytest.raises(CommandError, match="must not be the input file"):
-        call_command(
-            "import_cases", str(cases_csv), mapping=str(bad), errors=str(cases_csv),
-            stdout=io.StringIO(),
-        )  # fmt: skip
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x", encoding="utf-8")
+    refusals = {
+        str(cases_csv): "must not be an input file",
+        str(bad): "must not be an input file",  # the mapping would be overwritten
+        str(blocked / "errors.csv"): "does not exist or is not writable",
+        str(tmp_path): "is a folder",
+    }
+    for errors, message in refusals.items():
+        with pytest.raises(CommandError, match=message):
+            call_command(
+                "import_cases", str(cases_csv), mapping=str(bad), errors=errors,
+                stdout=io.StringIO(),
+            )  # fmt: skip
+    assert bad.read_text(encoding="utf-8").startswith("system: Old System")
     assert not Task.objects.exists()
 
 

@@ -55,6 +55,24 @@ def errors_write(summary: ImportSummary, out: Path) -> None:
     os.replace(partial, out)
 
 
+def _check_errors_path(errors: Path, *, inputs: list[Path]) -> None:
+    """Refuse, before anything is imported, an ``--errors`` path that is one of the
+    ``inputs`` (the CSV, the mapping) or whose folder is missing or not writable: the
+    import must not succeed and then fail to report its rejects."""
+    target = errors.resolve()
+    for path in inputs:
+        if path.exists() and target == path.resolve():
+            raise CommandError(_("--errors must not be an input file (%(path)s).") % {"path": path})
+    folder = target.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise CommandError(
+            _("--errors: the folder %(folder)s does not exist or is not writable.")
+            % {"folder": folder}
+        )
+    if target.is_dir():
+        raise CommandError(_("--errors: %(path)s is a folder.") % {"path": errors})
+
+
 class Command(BaseCommand):
     help = (
         "Import historical cases from a CSV file with a mapping file: one task of source "
@@ -83,8 +101,8 @@ class Command(BaseCommand):
         # call_command(errors="…") passes strings: argparse types apply to argv only.
         source = Path(options["file"])
         errors = Path(options["errors"]) if options["errors"] else None
-        if errors is not None and source.exists() and errors.resolve() == source.resolve():
-            raise CommandError(_("--errors must not be the input file %(path)s") % {"path": source})
+        if errors is not None:
+            _check_errors_path(errors, inputs=[source, Path(options["mapping"])])
         bar: tqdm[Any] | None = None
 
         def progress(done: int, total: int) -> None:
