@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+from pathlib import Path
 
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
 
@@ -79,3 +84,24 @@ def test_demo_kits_go_to_elderly_households_once(kit: Kit) -> None:
     assert kits_seed() == 0
     assert Device.objects.filter(household=elder_home).count() == 5
     assert not Device.objects.filter(household=young_home).exists()
+
+
+def test_the_provision_command_never_loses_a_token(kit: Kit, tmp_path: Path) -> None:
+    home = kit.street.households["home"]
+    devices = tmp_path / "devices.csv"
+    devices.write_text(f"household,kind,serial\n{home.pk},water_meter,NEW-9\n", encoding="utf-8")
+    # A tokens file that cannot be created: nothing is provisioned.
+    with pytest.raises(CommandError, match="cannot create"):
+        call_command("iot_provision", str(devices), tokens_out=str(tmp_path / "no" / "t.csv"))
+    assert not Device.objects.filter(serial="NEW-9").exists()
+    # Bad rows: nothing provisioned and no tokens file left behind.
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"household,kind,serial\n{home.pk},toaster,NEW-8\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="nothing was provisioned"):
+        call_command("iot_provision", str(bad), tokens_out=str(tmp_path / "t1.csv"))
+    assert not (tmp_path / "t1.csv").exists()
+    # Good: the token is in the file, readable by its owner only.
+    out = tmp_path / "t2.csv"
+    call_command("iot_provision", str(devices), tokens_out=str(out), stdout=io.StringIO())
+    assert out.read_text(encoding="utf-8").splitlines()[1].startswith("NEW-9,")
+    assert out.stat().st_mode & 0o777 == 0o600

@@ -31,12 +31,37 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help=_("Print the summary as JSON."))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path: Path = options["path"]
-        out: Path | None = options["tokens_out"]
+        # call_command(tokens_out="…") passes strings: argparse types apply to argv only.
+        path = Path(options["path"])
+        out = Path(options["tokens_out"]) if options["tokens_out"] else None
         if out is not None and out.exists():
             raise CommandError(
                 _("%(path)s exists; tokens are never written over a file.") % {"path": out}
             )
+        # The tokens file is created before anything is provisioned (and removed again if
+        # nothing is): a token that cannot be written must not exist.
+        handle = None
+        if out is not None:
+            try:
+                fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                handle = os.fdopen(fd, "w", encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(
+                    _("cannot create %(path)s: %(err)s") % {"path": out, "err": exc.strerror}
+                ) from exc
+        try:
+            self._provision(path, out, handle, options)
+        except BaseException:
+            if handle is not None:
+                handle.close()
+                out.unlink(missing_ok=True)  # type: ignore[union-attr]
+            raise
+        if handle is not None:
+            handle.close()
+
+    def _provision(
+        self, path: Path, out: Path | None, handle: Any, options: dict[str, Any]
+    ) -> None:
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
@@ -60,10 +85,8 @@ class Command(BaseCommand):
         writer = csv.writer(buffer)
         writer.writerow(["serial", "token"])
         writer.writerows(report.created)
-        if out is not None:
-            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(buffer.getvalue())
+        if handle is not None:
+            handle.write(buffer.getvalue())
         if options["json"]:
             summary: dict[str, Any] = {"created": len(report.created), "errors": []}
             if out is None:
