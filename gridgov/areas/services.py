@@ -547,6 +547,20 @@ def area_import_features(
             _("top-level areas cannot be numbered automatically: give --code-property")
         )
 
+    # A property named on the command line that no feature has is a typo, not a choice.
+    present = {
+        str(key)
+        for feature in features
+        if isinstance(feature, dict) and isinstance(feature.get("properties"), dict)
+        for key in feature["properties"]
+    }
+    for key, option in ((name_property, "--name-property"), (ref_property, "--ref-property")):
+        if key and key not in present:
+            raise ValidationFailed(
+                _("no feature has the property %(key)s (%(option)s); the properties are: %(keys)s")
+                % {"key": key, "option": option, "keys": ", ".join(sorted(present)) or "—"}
+            )
+
     name_key = name_property or "name"
     label_keys = [name_key, ref_property, code_property]
     errors: list[str] = []

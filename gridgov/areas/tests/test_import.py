@@ -355,3 +355,21 @@ def test_micro_grids_get_sequence_codes_under_their_grid(
         (f"{grid.code}002", "楼0"),
         (f"{grid.code}003", "楼1"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"name_property": "Name"}, "no feature has the property Name (--name-property)"),
+        ({"ref_property": "gidd"}, "no feature has the property gidd (--ref-property)"),
+    ],
+)
+def test_a_misspelt_property_is_refused(
+    tree: dict[str, Area], tmp_path: Path, options: dict[str, str], message: str
+) -> None:
+    path = write_feature_collection(tmp_path / "grids.geojson", good_features())
+    before = Area.objects.count()
+    error = import_error(path, level="grid", parent=tree["c1"].code, **options)
+    assert message in error
+    assert "gid, name" in error  # the properties the file has
+    assert Area.objects.count() == before
