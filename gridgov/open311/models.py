@@ -37,7 +37,7 @@ class ApiKey(TimeStampedModel):
     """
 
     name = models.CharField(
-        _("client"), max_length=100, unique=True, help_text=_("Who uses the key, e.g. a city app.")
+        _("client"), max_length=100, help_text=_("Who uses the key, e.g. a city app.")
     )
     contact = models.CharField(_("contact"), max_length=200, blank=True)
     prefix = models.CharField(_("prefix"), max_length=16, db_index=True, editable=False)
@@ -52,6 +52,13 @@ class ApiKey(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(Exact(Length("key_hash"), 64)), name="open311_apikey_hash_sha256_hex"
+            ),
+            # One live key per client; revoked keys stay as history, so a client's key
+            # is rotated by revoking it and creating a new one under the same name.
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(revoked_at__isnull=True),
+                name="open311_apikey_one_live_key_per_client",
             ),
         ]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -93,8 +93,10 @@ def api_key_list() -> QuerySet[ApiKey]:
 
 
 def api_key_get(*, name: str) -> ApiKey:
-    """The key of client ``name``. Raises ``NotFound``."""
-    key = ApiKey.objects.filter(name=name.strip()).first()
+    """The key of client ``name``: its live key, else its latest revoked one. Raises
+    ``NotFound``."""
+    keys = ApiKey.objects.filter(name=name.strip())
+    key = keys.order_by(F("revoked_at").asc(nulls_first=True), "-pk").first()
     if key is None:
         raise NotFound(_("No client is called %(name)s.") % {"name": name})
     return key

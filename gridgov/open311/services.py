@@ -61,15 +61,17 @@ def error_problems(error: GridgovError) -> list[str]:
 
 @transaction.atomic
 def api_key_create(*, name: str, contact: str = "") -> tuple[ApiKey, str]:
-    """Create a key for the client ``name`` (unique, ≤ 100 characters); return the row and
-    the raw key (shown once; only its SHA-256 is stored). Raises ``ValidationFailed`` for a
-    blank or long name, ``Conflict`` (``duplicate_client``) when the client has a key."""
+    """Create a key for the client ``name`` (≤ 100 characters); return the row and the raw
+    key (shown once; only its SHA-256 is stored). A client has at most one live key: to
+    rotate it, revoke the old one and create a new one under the same name. Raises
+    ``ValidationFailed`` for a blank or long name, ``Conflict`` (``duplicate_client``) when
+    the client has a live key."""
     name = name.strip()
     if not name or len(name) > 100:
         raise ValidationFailed(_("A client name has 1 to 100 characters."))
-    if ApiKey.objects.filter(name=name).exists():
+    if ApiKey.objects.filter(name=name, revoked_at__isnull=True).exists():
         raise Conflict(
-            _("The client %(name)s already has a key; revoke it or pick another name.")
+            _("The client %(name)s already has a live key; revoke it first or pick another name.")
             % {"name": name},
             code="duplicate_client",
         )

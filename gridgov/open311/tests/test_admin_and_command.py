@@ -75,8 +75,16 @@ def test_the_command_creates_lists_and_revokes(world: Open311World) -> None:
     assert api_key_authenticate(raw=raw) is None
     with pytest.raises(CommandError, match="already revoked"):
         call_command("open311_key", "revoke", "fixmystreet", stdout=StringIO())
-    with pytest.raises(CommandError, match="already has a key"):
+    with pytest.raises(CommandError, match="already has a live key"):
         call_command("open311_key", "create", "test-app", stdout=StringIO(), stderr=StringIO())
+    # Rotation: a revoked client gets a new key under the same name; the old one stays dead.
+    rotated = StringIO()
+    call_command("open311_key", "create", "fixmystreet", stdout=rotated, stderr=StringIO())
+    new = rotated.getvalue().strip()
+    assert api_key_authenticate(raw=new) is not None
+    assert api_key_authenticate(raw=raw) is None
+    call_command("open311_key", "revoke", "fixmystreet", stdout=StringIO())  # the live one
+    assert api_key_authenticate(raw=new) is None
 
 
 def test_services_page_edits_public_and_report_fields(root: Client, world: Open311World) -> None:
