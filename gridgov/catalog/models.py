@@ -10,11 +10,13 @@ and export upsert by. See docs/catalog.md.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Substr
 from django.db.models.lookups import Exact, In
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -81,6 +83,13 @@ class CatalogEntry(TimeStampedModel):
     def name(self) -> str:
         """The name in the active language (Chinese unless English is active)."""
         return _localised(self.name_zh, self.name_en)
+
+    @property
+    def name_stored(self) -> str:
+        """The name in the site's language (``LANGUAGE_CODE``), for text stored on records
+        — a task's title — whatever the language of the request that creates them."""
+        with translation.override(settings.LANGUAGE_CODE):
+            return self.name
 
     def _check_code_prefix(self, parent: CatalogEntry | None, message: str | Promise) -> None:
         """Check what the database cannot: the code begins with its parent's code.

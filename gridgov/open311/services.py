@@ -224,7 +224,8 @@ def service_request_create(
         raise ValidationFailed("; ".join(problems), details={"problems": problems})
     phone = re.sub(r"[ -]", "", phone)  # stored as digits (and +), as follow compares it
     summary = description.splitlines()[0][:60] if description else ""
-    title = f"{task_type.name}: {summary}" if summary else task_type.name
+    name = task_type.name_stored  # the site's language, whatever the client's
+    title = f"{name}: {summary}" if summary else name
     with transaction.atomic():
         task = task_create(
             actor=None,

@@ -304,7 +304,7 @@ def report(request: HttpRequest) -> HttpResponse:
                         task_type=data["task_type"],
                         lon=lon,
                         lat=lat,
-                        title=data["title"] or data["task_type"].name,
+                        title=data["title"] or data["task_type"].name_stored,
                         description=data["note"],
                         reporter=request.user,
                         photos=data.get("photos") or [],

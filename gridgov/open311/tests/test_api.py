@@ -101,6 +101,9 @@ def test_post_creates_a_routed_resident_report(
         number = items[0]["service_request_id"]
     task = Task.objects.get(number=number)
     assert task.source == TaskSource.RESIDENT_REPORT
+    # The client speaks English; the stored title is in the site's language.
+    assert task.title.startswith(task.task_type.name_zh)
+    assert task.task_type.name_zh != task.task_type.name_en
     assert task.state == TaskState.REPORTED
     assert task.area == world.street["g11"]
     assert (task.lon, task.lat) == IN_G11
