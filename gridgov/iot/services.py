@@ -17,6 +17,7 @@ import functools
 import hashlib
 import hmac
 import io
+import json
 import logging
 import secrets
 from collections import Counter
@@ -605,57 +606,114 @@ class _Batch:
         return None
 
     def _flush(self, devices: list[Device]) -> None:
-        # Plain executemany statements: the ORM's bulk_update (a CASE per column and row)
-        # and bulk_create cost more than the database itself at these volumes.
+        # One statement per table (``_rows_insert`` / ``_rows_update``): the ORM's
+        # bulk_update (a CASE per column and row) and bulk_create cost more than the
+        # database itself at these volumes.
         at = _db_time_adapter()
         state_field = RuleState._meta.get_field("state")
+        now = at(self.now)
         with connection.cursor() as cursor:
-            if self.readings:
-                cursor.executemany(
-                    "INSERT INTO iot_reading (device_id, measured_at, metric, value) "
-                    "VALUES (%s, %s, %s, %s)",
-                    [(d, at(when), m, v) for d, when, m, v in self.readings],
-                )
-            if self.processed:
-                cursor.executemany(
-                    "INSERT INTO iot_processedmessage (device_id, message_id, received_at) "
-                    "VALUES (%s, %s, %s)",
-                    [(d, mid, at(self.now)) for d, mid in self.processed],
-                )
-            _aggregates_upsert(self.aggregates)
+            _rows_insert(
+                cursor, "iot_reading", READING_COLUMNS,
+                [(d, at(when), m, v) for d, when, m, v in self.readings],
+            )  # fmt: skip
+            _rows_insert(
+                cursor, "iot_processedmessage", PROCESSED_COLUMNS,
+                [(d, mid, now) for d, mid in self.processed],
+            )  # fmt: skip
+            _aggregates_upsert(cursor, self.aggregates, at)
             new = [self.states[k] for k in self.new_states]
             RuleState.objects.bulk_create(new, batch_size=1000)
             old = [self.states[k] for k in self.dirty_states - self.new_states]
-            if old:
-                cursor.executemany(
-                    "UPDATE iot_rulestate SET state = %s, ok_since = %s, updated_at = %s "
-                    "WHERE id = %s",
-                    [
-                        (
-                            state_field.get_db_prep_save(s.state, connection),
-                            at(s.ok_since),
-                            at(self.now),
-                            s.pk,
-                        )
-                        for s in old
-                    ],
-                )
-            if devices:
-                cursor.executemany(
-                    "UPDATE iot_device SET last_seen = %s, last_measured_at = %s, "
-                    "last_total = %s, battery_pct = %s, firmware = %s WHERE id = %s",
-                    [
-                        (
-                            at(d.last_seen),
-                            at(d.last_measured_at),
-                            d.last_total,
-                            d.battery_pct,
-                            d.firmware,
-                            d.pk,
-                        )
-                        for d in devices
-                    ],
-                )
+            encoder = getattr(state_field, "encoder", None)
+            _rows_update(
+                cursor, "iot_rulestate", RULE_STATE_COLUMNS,
+                [(json.dumps(s.state, cls=encoder), at(s.ok_since), now, s.pk) for s in old],
+            )  # fmt: skip
+            _rows_update(
+                cursor, "iot_device", DEVICE_COLUMNS,
+                [
+                    (at(d.last_seen), at(d.last_measured_at), d.last_total, d.battery_pct,
+                     d.firmware, d.pk)
+                    for d in devices
+                ],
+            )  # fmt: skip
+
+
+#: Columns written per batch, with their PostgreSQL types (for ``unnest`` arrays).
+READING_COLUMNS = (
+    ("device_id", "bigint"), ("measured_at", "timestamptz"), ("metric", "text"),
+    ("value", "float8"),
+)  # fmt: skip
+PROCESSED_COLUMNS = (
+    ("device_id", "bigint"),
+    ("message_id", "text"),
+    ("received_at", "timestamptz"),
+)
+AGGREGATE_COLUMNS = (
+    ("device_id", "bigint"), ("metric", "text"), ("hour", "timestamptz"), ("count", "bigint"),
+    ("total", "float8"), ("minimum", "float8"), ("maximum", "float8"), ("last", "float8"),
+)  # fmt: skip
+#: Updates: the row's ``id`` comes last.
+RULE_STATE_COLUMNS = (
+    ("state", "jsonb"), ("ok_since", "timestamptz"), ("updated_at", "timestamptz"),
+    ("id", "bigint"),
+)  # fmt: skip
+DEVICE_COLUMNS = (
+    ("last_seen", "timestamptz"), ("last_measured_at", "timestamptz"), ("last_total", "float8"),
+    ("battery_pct", "integer"), ("firmware", "text"), ("id", "bigint"),
+)  # fmt: skip
+
+
+def _columns_as_arrays(columns: Sequence[tuple[str, str]]) -> str:
+    """``unnest(%s::type[], …)`` of ``columns`` (PostgreSQL), the rows passed as one
+    array per column: one statement for the whole batch."""
+    return "unnest(" + ", ".join(f"%s::{pg_type}[]" for _name, pg_type in columns) + ")"
+
+
+def _rows_insert(
+    cursor: Any,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: list[tuple[Any, ...]],
+    suffix: str = "",
+) -> None:
+    """Insert ``rows`` (tuples in the order of ``columns``) into ``table``: one
+    ``INSERT … SELECT FROM unnest(arrays)`` on PostgreSQL, one ``executemany`` on SQLite;
+    ``suffix``: an ``ON CONFLICT`` clause."""
+    if not rows:
+        return
+    names = ", ".join(name for name, _t in columns)
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT * FROM {_columns_as_arrays(columns)} "  # noqa: S608
+            + suffix,
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+    else:
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {suffix}", rows)  # noqa: S608
+
+
+def _rows_update(
+    cursor: Any, table: str, columns: Sequence[tuple[str, str]], rows: list[tuple[Any, ...]]
+) -> None:
+    """Update the rows of ``table`` whose ``id`` is each row's last value with the other
+    values (in the order of ``columns``, ``id`` last): one ``UPDATE … FROM unnest(arrays)``
+    on PostgreSQL, one ``executemany`` on SQLite."""
+    if not rows:
+        return
+    names = [name for name, _t in columns[:-1]]
+    if connection.vendor == "postgresql":
+        sets = ", ".join(f"{name} = v.{name}" for name in names)
+        cursor.execute(
+            f"UPDATE {table} AS t SET {sets} FROM {_columns_as_arrays(columns)} "  # noqa: S608
+            f"AS v({', '.join(name for name, _t in columns)}) WHERE t.id = v.id",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+    else:
+        sets = ", ".join(f"{name} = %s" for name in names)
+        cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)  # noqa: S608
 
 
 def _db_time_adapter() -> Callable[[dt.datetime | None], Any]:
@@ -682,28 +740,26 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _aggregates_upsert(aggregates: dict[tuple[int, str, dt.datetime], list[float]]) -> None:
-    """Add the batch's sums into the hourly aggregate rows (one ``INSERT … ON CONFLICT DO
-    UPDATE`` per row, in one ``executemany``: SQLite ≥ 3.24 and PostgreSQL)."""
-    if not aggregates:
-        return
+def _aggregates_upsert(
+    cursor: Any,
+    aggregates: dict[tuple[int, str, dt.datetime], list[float]],
+    at: Callable[[dt.datetime | None], Any],
+) -> None:
+    """Add the batch's sums into the hourly aggregate rows (``INSERT … ON CONFLICT DO
+    UPDATE``: SQLite ≥ 3.24 and PostgreSQL)."""
     low, high = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
     table = "iot_hourlyaggregate"
-    sql = (
-        f"INSERT INTO {table} (device_id, metric, hour, count, total, minimum, maximum, last) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+    conflict = (
         "ON CONFLICT (device_id, metric, hour) DO UPDATE SET "
         f"count = {table}.count + excluded.count, total = {table}.total + excluded.total, "
         f"minimum = {low}({table}.minimum, excluded.minimum), "
         f"maximum = {high}({table}.maximum, excluded.maximum), last = excluded.last"
     )
-    at = _db_time_adapter()
     rows = [
         (device_id, metric, at(hour), int(a[0]), *a[1:])
         for (device_id, metric, hour), a in sorted(aggregates.items())
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    _rows_insert(cursor, table, AGGREGATE_COLUMNS, rows, suffix=conflict)
 
 
 # --- alarms -------------------------------------------------------------------------------
