@@ -67,7 +67,7 @@ def endpoint(*methods: str) -> Callable[[View], View]:
         def _answer(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
                 return error_response(
-                    fmt, 400, [_("Use %(methods)s here.") % {"methods": " or ".join(methods)}]
+                    fmt, 400, [_("Use %(methods)s here.") % {"methods": _(" or ").join(methods)}]
                 )
             ip = request.META.get("REMOTE_ADDR") or "unknown"
             if wait := _throttled("ip", ip, settings.GRIDGOV_OPEN311_THROTTLE_PER_IP):

@@ -144,3 +144,14 @@ def test_a_report_carries_its_photo_and_a_bad_file_is_refused(
     response = client.post("/report/", {**form, "idempotency_key": "r-fake", "photos": fake})
     assert response.status_code == 400
     assert Task.objects.filter(source=TaskSource.WORKER_REPORT).count() == 1
+
+
+def test_the_500_page_speaks_chinese_and_english() -> None:
+    from django.test import RequestFactory
+    from django.views.defaults import server_error
+
+    response = server_error(RequestFactory().get("/"))
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert 'lang="zh-hans"' in page
+    assert "服务器出错了" in page and "Server error" in page
