@@ -64,3 +64,27 @@ def test_the_worker_stops_when_the_server_stops(monkeypatch: Any) -> None:
     assert DEMO_PASSWORD in text
     for username in ("zhou", "lin", "wu", "chen", "he"):
         assert username in text
+
+
+def test_sigterm_stops_the_server_and_the_worker(monkeypatch: Any) -> None:
+    import os
+    import signal
+
+    seed_demo(scale="small")
+    started: list[_FakeWorker] = []
+
+    def popen(argv: list[str], **_kwargs: Any) -> _FakeWorker:
+        started.append(_FakeWorker(argv))
+        return started[-1]
+
+    def run(argv: list[str], **_kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # `kill <pid>` while serving
+
+    monkeypatch.setattr("subprocess.Popen", popen)
+    monkeypatch.setattr("subprocess.run", run)
+    before = signal.getsignal(signal.SIGTERM)
+    out = StringIO()
+    call_command("demo_serve", "127.0.0.1:8765", stdout=out)
+    assert started[0].stopped
+    assert "演示已停止" in out.getvalue()  # (the default language)
+    assert signal.getsignal(signal.SIGTERM) == before  # restored

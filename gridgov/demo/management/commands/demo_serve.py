@@ -8,6 +8,7 @@ server (``runserver``) in the foreground.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -20,6 +21,10 @@ from gridgov.people.choices import Role
 
 #: How long the worker gets to stop after the server stops, in seconds.
 STOP_TIMEOUT_S = 10
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -38,12 +43,16 @@ class Command(BaseCommand):
         host_port = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
         self._print_logins(host_port)
         gridgov = [sys.executable, "-m", "gridgov"]
+        # SIGTERM (kill, a service manager) stops the demo like Ctrl-C: subprocess.run kills
+        # the server on the interrupt and the worker is stopped below — no orphans.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         worker = None if options["no_worker"] else subprocess.Popen([*gridgov, "worker"])  # noqa: S603
         try:
             subprocess.run([*gridgov, "runserver", addrport, "--noreload"], check=False)  # noqa: S603
         except KeyboardInterrupt:
             pass
         finally:
+            signal.signal(signal.SIGTERM, previous)
             if worker is not None and worker.poll() is None:
                 worker.terminate()
                 try:
