@@ -78,7 +78,7 @@ def area_code_validate(*, code: str, level: str, parent: Area | None) -> None:
         return
     if parent is None:
         raise ValidationFailed(
-            _("a %(level)s needs a parent %(parent_level)s (code %(code)s)")
+            _("%(code)s: a %(level)s needs a parent %(parent_level)s (give its code)")
             % {"level": label, "parent_level": AreaLevel(parent_level).label, "code": code}
         )
     if parent.level != parent_level:
