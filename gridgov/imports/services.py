@@ -85,6 +85,7 @@ class Reason(models.TextChoices):
     NO_LOCATION = "no_location", gettext_lazy("No coordinates and no area code")
     OUTSIDE_AREAS = "outside_areas", gettext_lazy("The location lies in no area")
     UNKNOWN_AREA = "unknown_area", gettext_lazy("The area code names no area")
+    ROW_WIDTH = "row_width", gettext_lazy("The row's cells do not match the header")
 
 
 def case_source_key(*, system: str, number: str) -> str:
@@ -242,6 +243,8 @@ class _Parser:
         self.calendar = calendar
         self.at = {name: i for i, name in reversed(list(enumerate(header)))}
         self.width = len(header)
+        # A row may leave out trailing empty cells, but not a cell the mapping reads.
+        self.needed = 1 + max(self.at[name] for name in mapping.columns())
         self.catalogue = _Catalogue(mapping)
         self.times = {
             name: (column, mapping.zone(column))
@@ -274,6 +277,12 @@ class _Parser:
 
     def parse(self, line: int, values: list[str]) -> _Case:
         m = self.mapping
+        if len(values) > self.width or len(values) < self.needed:
+            raise _Reject(
+                Reason.ROW_WIDTH,
+                _("the row has %(cells)d cells, the header %(header)d (a stray comma or quote?)")
+                % {"cells": len(values), "header": self.width},
+            )
         if len(values) < self.width:
             values = values + [""] * (self.width - len(values))
         row = {name: values[i] for name, i in self.at.items()}

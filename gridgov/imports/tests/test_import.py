@@ -65,6 +65,9 @@ BAD = [
      "bad_location"),
     (["", "2025-06-02 09:00", "", "", "垃圾", "处理中", "120.015", "30.007", "", ""],
      "missing_number"),
+    (["B11", "2025-06-02 09:00"], "row_width"),  # cut short: the type's cell is missing
+    (["B12", "2025-06-02 09:00", "", "", "垃圾", "处理中", "120", ".015", "30.007", "", ""],
+     "row_width"),  # a stray comma: one cell too many
 ]  # fmt: skip
 NOW = dt.datetime(2025, 6, 10, 12, 0, tzinfo=SH)
 
