@@ -72,8 +72,8 @@ class ReportForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput({"accept": "image/*", "capture": "environment"}),
     )
-    lon = forms.FloatField(widget=forms.HiddenInput, required=False)
-    lat = forms.FloatField(widget=forms.HiddenInput, required=False)
+    lon = forms.FloatField(label=_("Longitude"), widget=forms.HiddenInput, required=False)
+    lat = forms.FloatField(label=_("Latitude"), widget=forms.HiddenInput, required=False)
     phone = forms.CharField(
         label=_("Your mobile number"),
         max_length=20,

@@ -110,6 +110,7 @@ def test_report_with_a_code_then_receipt(en: Client, world: Open311World) -> Non
         ({"lon": "10", "lat": "10"}, "lies in no area"),
         ({"attr-8801-danger": ""}, "danger is required"),
         ({"phone": "12"}, "valid phone number"),
+        ({"lat": "abc"}, "Latitude: Enter a number."),  # a hidden field: said in the banner
     ],
 )
 def test_a_bad_report_creates_nothing(
