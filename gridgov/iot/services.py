@@ -678,13 +678,18 @@ def _rows_insert(
     rows: list[tuple[Any, ...]],
     suffix: str = "",
 ) -> None:
-    """Insert ``rows`` (tuples in the order of ``columns``) into ``table``: one
-    ``INSERT … SELECT FROM unnest(arrays)`` on PostgreSQL, one ``executemany`` on SQLite;
-    ``suffix``: an ``ON CONFLICT`` clause."""
+    """Insert ``rows`` (tuples in the order of ``columns``) into ``table``: on
+    PostgreSQL a ``COPY``, or with ``suffix`` (an ``ON CONFLICT`` clause) one ``INSERT …
+    SELECT FROM unnest(arrays)``; on SQLite one ``executemany``."""
     if not rows:
         return
     names = ", ".join(name for name, _t in columns)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not suffix:
+        # COPY: psycopg formats the rows in C (a list parameter is quoted in Python).
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    elif connection.vendor == "postgresql":
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT * FROM {_columns_as_arrays(columns)} "  # noqa: S608
             + suffix,
