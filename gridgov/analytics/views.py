@@ -50,7 +50,7 @@ from gridgov.people.selectors import (
     user_can_access_area,
     user_holds_role,
 )
-from gridgov.web.exports import table_csv, table_xlsx
+from gridgov.web.exports import export_refused, table_csv, table_xlsx
 from gridgov.web.forms_manage import figure_list_params
 
 #: Levels offered in the area picker (besides the user's own areas, whatever their level).
@@ -225,6 +225,8 @@ def ranking(request: HttpRequest) -> HttpResponse:
         area, month, level = (form.cleaned_data[k] for k in ("area", "month", "level"))
     rows = area_ranking(user=request.user, area=area, level=level, month=month)
     export = request.GET.get("format")
+    if export in ("xlsx", "csv") and (refused := export_refused(form)):
+        return refused
     if export in ("xlsx", "csv"):
         header, body = _ranking_export_rows(rows)
         name = f"ranking-{area.code}-{level}-{month:%Y-%m}.{export}"

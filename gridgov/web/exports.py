@@ -14,6 +14,8 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from django import forms
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -134,3 +136,18 @@ def task_export_xlsx(tasks: Iterable[Task]) -> bytes:
 def task_export_csv(tasks: Iterable[Task]) -> bytes:
     """Return ``tasks`` as CSV in UTF-8 with a byte-order mark; times ``YYYY-MM-DD HH:MM``."""
     return table_csv(header=task_export_header(), rows=task_export_rows(tasks))
+
+
+def export_refused(form: forms.Form) -> HttpResponse | None:
+    """A 400 (plain UTF-8 text, one ``field: error`` line each) when the export's filter
+    ``form`` is bound and invalid — a download must never quietly hold other rows than
+    the ones asked for; ``None`` when the form is fine."""
+    if not form.is_bound or form.is_valid():
+        return None
+    lines = [_("The export was refused: its parameters are not valid.")]
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        lines += [
+            f"{label or name}: {error}" if name != "__all__" else str(error) for error in errors
+        ]
+    return HttpResponseBadRequest("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

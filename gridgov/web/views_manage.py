@@ -69,6 +69,7 @@ from gridgov.tasks.services import (
     task_verify,
 )
 from gridgov.web.exports import (
+    export_refused,
     local_naive,
     table_csv,
     table_xlsx,
@@ -172,8 +173,10 @@ def _export_name(ext: str) -> str:
 @manager_required
 @require_GET
 def task_export_xlsx_view(request: HttpRequest) -> HttpResponse:
-    """The filtered list as an xlsx workbook."""
-    _form, qs = _filtered(request)
+    """The filtered list as an xlsx workbook (400 when the filters are not valid)."""
+    form, qs = _filtered(request)
+    if refused := export_refused(form):
+        return refused
     return _attachment(
         task_export_xlsx(qs[:EXPORT_LIMIT]),
         XLSX_TYPE,
@@ -184,8 +187,10 @@ def task_export_xlsx_view(request: HttpRequest) -> HttpResponse:
 @manager_required
 @require_GET
 def task_export_csv_view(request: HttpRequest) -> HttpResponse:
-    """The filtered list as CSV (UTF-8 with BOM)."""
-    _form, qs = _filtered(request)
+    """The filtered list as CSV (UTF-8 with BOM; 400 when the filters are not valid)."""
+    form, qs = _filtered(request)
+    if refused := export_refused(form):
+        return refused
     return _attachment(
         task_export_csv(qs[:EXPORT_LIMIT]), "text/csv; charset=utf-8", _export_name("csv")
     )

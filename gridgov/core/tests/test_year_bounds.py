@@ -73,3 +73,22 @@ def test_open311_refuses_out_of_range_dates_with_400(url: str) -> None:
 def test_stats_refuses_out_of_range_dates(start: str, end: str) -> None:
     with pytest.raises(CommandError, match="between 1970 and 9998"):
         call_command("stats", "--from", start, "--to", end, stdout=io.StringIO())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/en/manage/tasks/export.csv?area=zzz&created_from=notadate",
+        "/en/manage/tasks/export.xlsx?created_to=9999-12-31",
+        "/en/dashboard/ranking/?month=2025-13&format=csv",
+        "/en/dashboard/ranking/?month=0001-01&format=xlsx",
+    ],
+)
+def test_an_export_with_bad_parameters_is_refused_not_quietly_other_rows(url: str) -> None:
+    street = make_task_street()
+    client = Client(raise_request_exception=False)
+    client.force_login(street["zhou"], backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert "The export was refused" in response.content.decode()
