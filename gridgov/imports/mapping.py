@@ -94,6 +94,18 @@ class TypeMap(_Strict):
     map: dict[str, str] = Field(default_factory=dict)
     default: str | None = None
 
+    @field_validator("map", "default", mode="before")
+    @classmethod
+    def _unquoted(cls, value: Any) -> Any:
+        """YAML reads an unquoted 0502 as a number (octal 322): say so, not "not a string"."""
+        values = value.values() if isinstance(value, dict) else [value]
+        for code in values:
+            if isinstance(code, int | float) and not isinstance(code, bool):
+                raise ValueError(
+                    f"{code!r} is a number to YAML: write catalogue codes in quotes, e.g. \"0502\""
+                )
+        return value
+
     @field_validator("map")
     @classmethod
     def _codes(cls, value: dict[str, str]) -> dict[str, str]:

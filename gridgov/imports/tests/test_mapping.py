@@ -37,7 +37,7 @@ def test_the_la_example_loads() -> None:
     [
         (("system: old", "system: old"), None),  # the unchanged file is fine
         (("处理中: registered", "处理中: dispatched"), "status.map.处理中"),
-        (('"0505"', "0505"), "type.map.涂鸦"),  # unquoted: YAML reads a number
+        (('"0505"', "0505"), "is a number to YAML: write catalogue codes in quotes"),  # octal
         (('"0505"', '"505"'), "not a 4-digit task type"),
         (("system: old", "system: Old System"), "system"),
         (("timezone: Asia/Shanghai", "timezone: Mars/Olympus"), "unknown time zone"),
