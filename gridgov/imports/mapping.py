@@ -102,7 +102,7 @@ class TypeMap(_Strict):
         for code in values:
             if isinstance(code, int | float) and not isinstance(code, bool):
                 raise ValueError(
-                    f"{code!r} is a number to YAML: write catalogue codes in quotes, e.g. \"0502\""
+                    f'{code!r} is a number to YAML: write catalogue codes in quotes, e.g. "0502"'
                 )
         return value
 
