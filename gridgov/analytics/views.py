@@ -50,7 +50,7 @@ from gridgov.people.selectors import (
     user_can_access_area,
     user_holds_role,
 )
-from gridgov.web.exports import export_refused, table_csv, table_xlsx
+from gridgov.web.exports import export_refused, local_naive, table_csv, table_xlsx
 from gridgov.web.forms_manage import figure_list_params
 
 #: Levels offered in the area picker (besides the user's own areas, whatever their level).
@@ -230,14 +230,7 @@ def ranking(request: HttpRequest) -> HttpResponse:
     if export in ("xlsx", "csv"):
         header, body = _ranking_export_rows(rows)
         name = f"ranking-{area.code}-{level}-{month:%Y-%m}.{export}"
-        if export == "xlsx":
-            data = table_xlsx(sheet_title=_("Ranking"), header=header, rows=body)
-            kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        else:
-            data, kind = table_csv(header=header, rows=body), "text/csv; charset=utf-8"
-        response = HttpResponse(data, content_type=kind)
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return _download(export, name, _("Ranking"), header, body)
     links = TaskLinks(area=area, start=month, end=month_last_day(month))
     query = {"area": area.code, "month": f"{month:%Y-%m}", "level": level}
     context = {
@@ -276,6 +269,13 @@ def hotspots(request: HttpRequest) -> HttpResponse:
             form.cleaned_data[k] for k in ("area", "end", "days", "min_events")
         )
     repeats = hotspot_repeats(user=request.user, area=area, end=end, days=days, min_events=least)
+    export = request.GET.get("format")
+    if export in ("xlsx", "csv"):
+        if refused := export_refused(form):
+            return refused
+        header, body = _hotspot_export_rows(repeats)
+        name = f"hotspots-{area.code}-{end:%Y-%m-%d}.{export}"
+        return _download(export, name, _("Hot spots"), header, body)
     rising = hotspot_rising(user=request.user, area=area, end=end)
     window = TaskLinks(area=area, start=repeats["start"], end=end)
     this_week = TaskLinks(area=area, start=rising["this_start"], end=end)
@@ -294,8 +294,42 @@ def hotspots(request: HttpRequest) -> HttpResponse:
         "rising_rows": [
             (r, this_week.url("issued", category=r["category"])) for r in rising["rows"]
         ],
+        "export_xlsx": "?" + urlencode(_query(request) | {"format": "xlsx"}),
+        "export_csv": "?" + urlencode(_query(request) | {"format": "csv"}),
     }
     return render(request, "analytics/hotspots.html", context)
+
+
+def _hotspot_export_rows(repeats: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of the hot spots' xlsx/CSV export: grids, places, then households
+    (their addresses masked, as on the page)."""
+    header = [_("Kind"), _("Name"), _("Category"), _("Events"), _("Still open"), _("Latest")]
+    kinds = (("grids", _("Grid")), ("places", _("Place")), ("households", _("Household")))
+    body = [
+        [label, r["name"], r["category_name"], r["events"], r["open"], local_naive(r["last"])]
+        for key, label in kinds
+        for r in repeats[key]
+    ]
+    return header, body
+
+
+def _query(request: HttpRequest) -> dict[str, str]:
+    """The page's own query parameters, without ``format``."""
+    return {k: str(v) for k, v in request.GET.items() if k != "format"}
+
+
+def _download(
+    export: str, name: str, sheet: str, header: list[str], body: list[list[Any]]
+) -> HttpResponse:
+    """An xlsx or CSV (UTF-8 with BOM) attachment of ``header`` and ``body``."""
+    if export == "xlsx":
+        data = table_xlsx(sheet_title=sheet, header=header, rows=body)
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        data, kind = table_csv(header=header, rows=body), "text/csv; charset=utf-8"
+    response = HttpResponse(data, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 # --- The map -------------------------------------------------------------------------------

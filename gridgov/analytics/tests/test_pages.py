@@ -283,3 +283,25 @@ def test_the_dashboard_links_to_the_analysis_pages(street: TaskStreet, week: Any
     html = login(street, "zhou").get("/en/dashboard/").content.decode()
     for url in ("/en/dashboard/map/", "/en/dashboard/ranking/", "/en/dashboard/hotspots/"):
         assert f'href="{url}' in html
+
+
+def test_the_hot_spots_export_to_csv_and_xlsx_with_masked_addresses(
+    street: TaskStreet, events: Any
+) -> None:
+    client = login(street, "zhou")
+    query = {"end": "2025-06-08"}
+    page = client.get("/en/dashboard/hotspots/", query).content.decode()
+    assert "format=csv" in page
+    answer = client.get("/en/dashboard/hotspots/", {**query, "format": "csv"})
+    assert answer["Content-Disposition"].endswith('-2025-06-08.csv"')
+    table = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert table[0] == ["Kind", "Name", "Category", "Events", "Still open", "Latest"]
+    kinds = {row[0] for row in table[1:]}
+    assert {"Place", "Household"} <= kinds
+    assert any("示例商店" in row[1] for row in table[1:])
+    assert not any("101室" in cell for row in table for cell in row)  # masked as on the page
+    xlsx = client.get("/en/dashboard/hotspots/", {**query, "format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    assert [c.value for c in sheet[1]] == table[0]
+    assert sheet.max_row == len(table)
