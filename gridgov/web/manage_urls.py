@@ -18,6 +18,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("directives/", views.directive_list, name="directives"),
     path("directives/new/", views.directive_issue_view, name="directive-new"),
     path("directives/<int:pk>/", views.directive_detail, name="directive"),
+    path(
+        "directives/<int:pk>/export.xlsx",
+        views.directive_export,
+        {"ext": "xlsx"},
+        name="directive-xlsx",
+    ),
+    path(
+        "directives/<int:pk>/export.csv",
+        views.directive_export,
+        {"ext": "csv"},
+        name="directive-csv",
+    ),
     path("campaigns/", views.campaign_list, name="campaigns"),
     path("campaigns/new/", views.campaign_issue_view, name="campaign-new"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),

@@ -566,6 +566,36 @@ def directive_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
+@require_GET
+def directive_export(request: HttpRequest, pk: int, ext: str) -> HttpResponse:
+    """The directive's progress, one row per grid task (in the user's areas), as xlsx or
+    CSV (UTF-8 with BOM): grid code and name, task number, state, overdue, indicator."""
+    directive = _directive_or_404(request, pk)
+    visible = set(
+        task_list_visible_to(request.user).filter(directive=directive).values_list("pk", flat=True)
+    )
+    progress = _scoped_progress(directive_progress(directive=directive), visible)
+    header = [_("Grid code"), _("Grid"), _("Task"), _("State"), _("Overdue"), _("Indicator (%)")]
+    rows = [
+        [
+            row["grid_code"],
+            row["grid_name"],
+            row["task_number"],
+            str(TaskState(row["state"]).label),
+            _("Yes") if row["overdue"] else _("No"),
+            (row.get("indicator") or {}).get("value"),
+        ]
+        for row in progress["grids"]
+    ]
+    name = f"directive-{directive.pk}-{timezone.localtime():%Y%m%d-%H%M}.{ext}"
+    if ext == "csv":
+        return _attachment(table_csv(header=header, rows=rows), "text/csv; charset=utf-8", name)
+    return _attachment(
+        table_xlsx(sheet_title=_("Directive"), header=header, rows=rows), XLSX_TYPE, name
+    )
+
+
+@manager_required
 def directive_issue_view(request: HttpRequest) -> HttpResponse:
     """Issue a directive: the form (GET), ``directive_issue`` (POST) → its page."""
     if not user_holds_role(request.user, DIRECTIVE_ISSUER_ROLES):

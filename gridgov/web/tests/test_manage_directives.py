@@ -200,3 +200,27 @@ def test_the_pages_query_counts_do_not_grow(login: Any, street: TaskStreet) -> N
     big = issue(street, "street", title="全街道")
     assert _queries(client, LIST) == few == LIST_QUERIES
     assert _queries(client, f"/manage/directives/{big.pk}/") == detail
+
+
+@pytest.mark.django_db
+def test_the_progress_exports_to_csv_and_xlsx_in_the_users_areas(
+    login: Any, street: TaskStreet
+) -> None:
+    import csv
+    import io
+
+    import openpyxl
+
+    directive = issue(street, "street")
+    page = login("lin").get(f"/manage/directives/{directive.pk}/").content.decode()
+    assert f"/manage/directives/{directive.pk}/export.csv" in page
+    answer = login("lin").get(f"/manage/directives/{directive.pk}/export.csv")
+    assert answer.status_code == 200
+    assert answer.content.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads the Chinese
+    table = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    mine = {t.number for t in directive.tasks.filter(area__code__startswith=street["c1"].code)}
+    assert {row[2] for row in table[1:]} == mine  # lin's community only
+    xlsx = login("zhou").get(f"/manage/directives/{directive.pk}/export.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    assert sheet.max_row == 1 + directive.tasks.count()
