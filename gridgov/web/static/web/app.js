@@ -181,6 +181,11 @@
         var type = response.headers.get("Content-Type") || "";
         if (response.ok && type.indexOf("application/json") === 0) {
           return response.json().then(function (data) {
+            // The server has it: forget the draft now, before leaving the page (the
+            // next page's gridgov-draft-clear meta does the same for a plain post).
+            var store = storage();
+            var key = form.getAttribute("data-draft");
+            if (store && key) store.removeItem(PREFIX + key);
             window.location.assign(data.redirect);
             return true;
           });
