@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from gridgov.notifications import selectors as notification_selectors
 from gridgov.notifications import services
 from gridgov.notifications.models import Notification, OutboxMessage, SupervisionRecord
 from gridgov.people import selectors
@@ -99,7 +100,8 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """The outbox, for superusers and the command centre: what was sent, what is failing."""
+    """The outbox, for superusers and the command centre (the messages to people inside its
+    areas): what was sent, what is failing."""
 
     list_display = (
         "id",
@@ -118,6 +120,11 @@ class OutboxMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["retry"]
     list_per_page = 100
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxMessage]:
+        return notification_selectors.outbox_list_visible_to(request.user).select_related(
+            "recipient"
+        )
 
     def _allowed(self, request: HttpRequest) -> bool:
         return _is_superuser(request) or selectors.user_holds_role(request.user, COMMAND_CENTRE)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from gridgov.notifications.models import Notification, OutboxMessage, SupervisionRecord
-from gridgov.people.selectors import scope_queryset
+from gridgov.people.choices import Role
+from gridgov.people.models import Membership
+from gridgov.people.selectors import area_codes_visible_to, scope_queryset
+from gridgov.tasks.models import Task
 
 
 def notification_list_for(user: Any, *, unread_only: bool = False) -> QuerySet[Notification]:
@@ -32,6 +37,26 @@ def supervision_list_open_visible_to(user: Any) -> QuerySet[SupervisionRecord]:
         "task", "task__area", "task__assignee"
     )
     return scope_queryset(qs, user, area_field="task__area").order_by("created_at", "id")
+
+
+def outbox_list_visible_to(user: Any) -> QuerySet[OutboxMessage]:
+    """The outbox messages ``user`` may read: all for a superuser; for the command centre,
+    the messages to people who hold a role inside its areas and the group messages (a
+    webhook robot, no recipient) about tasks inside its areas — a street's centre never
+    reads another street's traffic; none for anybody else."""
+    codes = area_codes_visible_to(user, roles=[Role.COMMAND_CENTRE])
+    if codes == [""]:
+        return OutboxMessage.objects.all()
+    if not codes:
+        return OutboxMessage.objects.none()
+    people = scope_queryset(Membership.objects.all(), user, roles=[Role.COMMAND_CENTRE])
+    tasks = scope_queryset(Task.objects.all(), user, roles=[Role.COMMAND_CENTRE])
+    return OutboxMessage.objects.annotate(
+        task_ref=Cast(KeyTextTransform("task_id", "payload"), IntegerField())
+    ).filter(
+        Q(recipient__in=people.values("user_id"))
+        | Q(recipient=None, task_ref__in=tasks.values("pk"))
+    )
 
 
 def outbox_status_counts() -> dict[str, int]:

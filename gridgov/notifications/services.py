@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.core.errors import PermissionDenied
+from gridgov.notifications import selectors
 from gridgov.notifications.bulk import rows_insert
 from gridgov.notifications.channels import (
     DeliveryError,
@@ -307,13 +308,17 @@ def outbox_retry(
     *, actor: Any, messages: QuerySet[OutboxMessage], now: dt.datetime | None = None
 ) -> int:
     """Put failed or dead ``messages`` back in the queue, due now, with a fresh count of
-    attempts. Returns how many were requeued. Raises ``PermissionDenied`` unless ``actor``
-    is a superuser or holds the command-centre role."""
+    attempts. Only messages ``actor`` may read count (``selectors.outbox_list_visible_to``).
+    Returns how many were requeued. Raises ``PermissionDenied`` unless ``actor`` is a
+    superuser or holds the command-centre role."""
     _require_outbox_admin(actor)
     now = now or timezone.now()
+    visible = selectors.outbox_list_visible_to(actor).values("pk")
     with transaction.atomic():
-        count = messages.filter(status__in=[OutboxStatus.FAILED, OutboxStatus.DEAD]).update(
-            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now
+        count = (
+            messages.filter(pk__in=visible)
+            .filter(status__in=[OutboxStatus.FAILED, OutboxStatus.DEAD])
+            .update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now)
         )
     if count:
         _nudge_delivery()

@@ -10,9 +10,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from gridgov.notifications.choices import SupervisionResolution
+from gridgov.areas.tests.factories import make_area
+from gridgov.notifications.choices import OutboxStatus, SupervisionResolution
 from gridgov.notifications.models import Notification, OutboxMessage, SupervisionRecord
-from gridgov.notifications.services import notification_queue
+from gridgov.notifications.services import notification_queue, outbox_retry
+from gridgov.people.choices import Role
+from gridgov.people.tests.factories import MembershipFactory, UserFactory
 from gridgov.tasks.tests.factories import TaskStreet, make_task, make_task_street
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +64,43 @@ def test_the_outbox_is_for_the_command_centre(street: TaskStreet) -> None:
     page = client_for(street["zhou"]).get(url)
     assert page.status_code == 200
     assert OutboxMessage.objects.get().target in page.text
+
+
+def test_a_street_centre_reads_and_retries_only_its_own_streets_outbox(
+    street: TaskStreet,
+) -> None:
+    other_street = make_area(code="330106005", name="翠苑街道", parent=street["district"])
+    other_grid = make_area(
+        code="330106005001001", parent=make_area(code="330106005001", parent=other_street)
+    )
+    other_worker = MembershipFactory(
+        user=UserFactory(username="xu"), area=other_grid, role=Role.GRID_WORKER
+    ).user
+    other_centre = MembershipFactory(
+        user=UserFactory(username="cuiyuan"), area=other_street, role=Role.COMMAND_CENTRE
+    ).user
+    notification_queue(recipients=[street["chen"]], kind="k", title="古荡的消息", body="b")
+    notification_queue(recipients=[other_worker], kind="k", title="翠苑的消息", body="b")
+    OutboxMessage.objects.update(status=OutboxStatus.DEAD, attempts=8)
+    ours = OutboxMessage.objects.get(recipient=street["chen"])
+    theirs = OutboxMessage.objects.get(recipient=other_worker)
+
+    url = reverse("admin:notifications_outboxmessage_changelist")
+    page = client_for(other_centre).get(url)
+    assert page.status_code == 200
+    assert f"?id={theirs.pk}" in page.text or f"/{theirs.pk}/change/" in page.text
+    assert f"/{ours.pk}/change/" not in page.text
+    assert client_for(other_centre).get(
+        reverse("admin:notifications_outboxmessage_change", args=[ours.pk])
+    ).status_code in (302, 404)
+
+    # Retrying "everything" requeues only the messages the centre may read.
+    assert outbox_retry(actor=other_centre, messages=OutboxMessage.objects.all()) == 1
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert ours.status == OutboxStatus.DEAD
+    assert theirs.status == OutboxStatus.PENDING
+    assert outbox_retry(actor=street["root"], messages=OutboxMessage.objects.all()) == 1
 
 
 def test_the_command_centre_lists_and_resolves_supervised_tasks(street: TaskStreet) -> None:

@@ -27,6 +27,7 @@ from gridgov.notifications.services import (
 from gridgov.notifications.tests.conftest import Robot
 from gridgov.people.choices import Role
 from gridgov.people.tests.factories import MembershipFactory, UserFactory
+from gridgov.tasks.tests.factories import make_task, make_task_street
 
 pytestmark = pytest.mark.django_db
 
@@ -199,10 +200,15 @@ def test_the_backoff_doubles_from_one_minute() -> None:
 def test_the_command_centre_can_requeue_dead_messages(settings: Any, robot: Robot) -> None:
     settings.GRIDGOV_OUTBOX_MAX_ATTEMPTS = 1
     robot.status = 502
-    _queue(settings, [f"wecom+{robot.url}/send"])
+    street = make_task_street()
+    task = make_task(area=street["g11"], task_type=street.types["patrol"])
+    _queue(settings, [f"wecom+{robot.url}/send"], task=task)
     assert outbox_deliver(now=T0)["dead"] == 1
-    zhou = MembershipFactory(role=Role.COMMAND_CENTRE).user
-    assert outbox_retry(actor=zhou, messages=OutboxMessage.objects.all(), now=T0) == 1
+    # The group message is about a task of its street: that street's centre may requeue
+    # it, another street's centre may not.
+    elsewhere = MembershipFactory(role=Role.COMMAND_CENTRE).user
+    assert outbox_retry(actor=elsewhere, messages=OutboxMessage.objects.all(), now=T0) == 0
+    assert outbox_retry(actor=street["zhou"], messages=OutboxMessage.objects.all(), now=T0) == 1
     robot.status = 200
     assert outbox_deliver(now=T0)["sent"] == 1
 
