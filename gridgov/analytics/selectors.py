@@ -26,7 +26,7 @@ from gridgov.core.errors import PermissionDenied, ValidationFailed
 from gridgov.core.validators import year_check
 from gridgov.people.choices import Role
 from gridgov.people.selectors import area_codes_visible_to, scope_queryset, user_can_access_area
-from gridgov.tasks.choices import OPEN_STATES, TaskSource, TaskState
+from gridgov.tasks.choices import EVENT_SOURCES, OPEN_STATES, TaskSource, TaskState
 from gridgov.tasks.models import Task
 
 #: The roles that read the figures and the dashboard (the managers).
@@ -601,15 +601,6 @@ def area_ranking(
 
 # --- Hot spots ---------------------------------------------------------------------------
 
-#: The sources that are events (something happened), not planned work: reports by grid
-#: workers and residents, IoT alarms and imported historical cases. Routine, directive and
-#: campaign tasks repeat by design and are left out.
-EVENT_SOURCES = (
-    TaskSource.WORKER_REPORT,
-    TaskSource.RESIDENT_REPORT,
-    TaskSource.ALARM,
-    TaskSource.IMPORT,
-)
 #: "The same problem again and again": at least this many events of one category at one
 #: place, household or grid within ``REPEAT_WINDOW_DAYS`` days (issue 4, the brief's
 #: defaults; both can be changed per request).

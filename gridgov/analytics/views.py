@@ -280,19 +280,25 @@ def hotspots(request: HttpRequest) -> HttpResponse:
     window = TaskLinks(area=area, start=repeats["start"], end=end)
     this_week = TaskLinks(area=area, start=rising["this_start"], end=end)
 
-    def linked(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
-        return [(r, window.url("issued", area=r["area"], category=r["category"])) for r in rows]
+    def linked(rows: list[dict[str, Any]], target: str = "") -> list[tuple[dict[str, Any], str]]:
+        """Each row with the link to exactly its events (``target``: ``place`` or
+        ``household`` adds the row's key)."""
+        return [
+            (r, window.url("issued", area=r["area"], category=r["category"], events="1",
+                           **({target: str(r["key"])} if target else {})))
+            for r in rows
+        ]  # fmt: skip
 
     context = {
         "form": form,
         "area": area,
         "repeats": repeats,
         "rising": rising,
-        "places": linked(repeats["places"]),
-        "households": linked(repeats["households"]),
+        "places": linked(repeats["places"], "place"),
+        "households": linked(repeats["households"], "household"),
         "grids": linked(repeats["grids"]),
         "rising_rows": [
-            (r, this_week.url("issued", category=r["category"])) for r in rising["rows"]
+            (r, this_week.url("issued", category=r["category"], events="1")) for r in rising["rows"]
         ],
         "export_xlsx": "?" + urlencode(_query(request) | {"format": "xlsx"}),
         "export_csv": "?" + urlencode(_query(request) | {"format": "csv"}),

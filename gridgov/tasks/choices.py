@@ -16,6 +16,17 @@ class TaskSource(models.TextChoices):
     IMPORT = "import", _("Imported historical case")
 
 
+#: The sources that are events (something happened), not planned work: reports by grid
+#: workers and residents, IoT alarms and imported historical cases. Routine, directive and
+#: campaign tasks repeat by design; hot spots count only events.
+EVENT_SOURCES: tuple[str, ...] = (
+    TaskSource.WORKER_REPORT,
+    TaskSource.RESIDENT_REPORT,
+    TaskSource.ALARM,
+    TaskSource.IMPORT,
+)
+
+
 class TaskState(models.TextChoices):
     """The states of the one task life cycle (see ``Task`` and docs/tasks.md).
 

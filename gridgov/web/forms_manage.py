@@ -25,7 +25,13 @@ from gridgov.catalog.choices import Priority
 from gridgov.catalog.models import Category, TaskType
 from gridgov.core.validators import ID_MAX, DateField
 from gridgov.people.selectors import area_queryset_visible_to, scope_queryset
-from gridgov.tasks.choices import OPEN_STATES, TaskSource, TaskState, TrafficLight
+from gridgov.tasks.choices import (
+    EVENT_SOURCES,
+    OPEN_STATES,
+    TaskSource,
+    TaskState,
+    TrafficLight,
+)
 from gridgov.tasks.directives import INDICATORS
 from gridgov.tasks.models import Task
 from gridgov.web.forms import IdempotentForm
@@ -97,7 +103,10 @@ class TaskFilterForm(forms.Form):
     - ``reworked=yes``/``no``: returned for rework at least once (``rework_count`` > 0);
     - ``extended=yes``/``no``: granted an extension at least once (``extension_count`` > 0).
 
-    ``directive`` and ``campaign`` (ids) list the tasks of one directive or one batch.
+    ``directive`` and ``campaign`` (ids) list the tasks of one directive or one batch;
+    ``place`` and ``household`` (ids) the tasks aimed at one place or household;
+    ``events=1`` only events (``tasks.choices.EVENT_SOURCES``: reports, alarms, imported
+    cases) — together they list exactly the tasks behind a hot spot.
     """
 
     q = forms.CharField(label=_("Number or title"), required=False, max_length=100)
@@ -138,6 +147,15 @@ class TaskFilterForm(forms.Form):
     )
     campaign = forms.IntegerField(
         label=_("Campaign"), required=False, min_value=1, max_value=ID_MAX
+    )
+    place = forms.IntegerField(label=_("Place"), required=False, min_value=1, max_value=ID_MAX)
+    household = forms.IntegerField(
+        label=_("Household"), required=False, min_value=1, max_value=ID_MAX
+    )
+    events = forms.ChoiceField(
+        label=_("Events"),
+        required=False,
+        choices=[("", "—"), ("1", _("Events only: reports, alarms, imported cases"))],
     )
     on_time = _yes_no(_("Closed on time"))
     reworked = _yes_no(_("Reworked"))
@@ -214,6 +232,12 @@ class TaskFilterForm(forms.Form):
             qs = qs.filter(directive_id=data["directive"])
         if data.get("campaign"):
             qs = qs.filter(assignment_slip__campaign_id=data["campaign"])
+        if data.get("place"):
+            qs = qs.filter(target_place_id=data["place"])
+        if data.get("household"):
+            qs = qs.filter(target_household_id=data["household"])
+        if data.get("events"):
+            qs = qs.filter(source__in=EVENT_SOURCES)
         if data.get("open"):
             qs = qs.filter(state__in=OPEN_STATES)
         if data.get("overdue") == "now":

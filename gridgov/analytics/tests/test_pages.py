@@ -204,9 +204,22 @@ def test_the_hotspots_page_links_each_row_to_its_tasks(street: TaskStreet, event
     assert "101室" not in html
     assert (
         f"/en/manage/tasks/?area={street['g12'].code}&amp;created_from=2025-05-10"
-        "&amp;created_to=2025-06-08&amp;category=88"
+        "&amp;created_to=2025-06-08&amp;category=88&amp;events=1"
     ) in html
     assert "+150.00%" in html
+    # Each link lists exactly the events its row counts: the shop's three routine tasks
+    # and other targets in its grid are not among them.
+    client = login(street, "zhou")
+    linked = {
+        key: response.context[key] for key in ("places", "households", "grids", "rising_rows")
+    }
+    assert all(linked.values())
+    for key, rows in linked.items():
+        for row, url in rows:
+            listed = client.get(url)
+            assert listed.status_code == 200, url
+            count = row["this_week"] if key == "rising_rows" else row["events"]
+            assert listed.context["page"].paginator.count == count, (key, url)
     assert login(street, "li").get("/en/dashboard/hotspots/").status_code == 403
 
 
