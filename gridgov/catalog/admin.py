@@ -60,7 +60,17 @@ class TaskTypeAdmin(ReferenceDataAdmin):
     inlines = [TaskRuleInline]
     fieldsets = [
         (None, {"fields": ["category", "code", ("name_zh", "name_en")]}),
-        (_("Standards"), {"fields": ["filing_standard", "closing_standard"]}),
+        (
+            _("Standards"),
+            {
+                "fields": [
+                    "filing_standard_zh",
+                    "filing_standard_en",
+                    "closing_standard_zh",
+                    "closing_standard_en",
+                ]
+            },
+        ),
         (
             _("Handling"),
             {"fields": [("handler_role", "handler_department"), ("public", "negative_list")]},

@@ -63,8 +63,17 @@ class TaskTypeOut(Schema):
     handler_department: str = Field(description="A department code, or empty.")
     public: bool = Field(description="Residents may report it.")
     negative_list: bool = Field(description="Not grid work (网格事项准入 negative list).")
-    filing_standard: str
-    closing_standard: str
+    filing_standard: str = Field(
+        description="When a report becomes a case (立案标准), in the request's language: "
+        "English when English is asked for and given, else Chinese."
+    )
+    filing_standard_zh: str
+    filing_standard_en: str = Field(description="Empty when no English is given.")
+    closing_standard: str = Field(
+        description="When a case may be closed (结案标准), in the request's language."
+    )
+    closing_standard_zh: str
+    closing_standard_en: str = Field(description="Empty when no English is given.")
 
     @staticmethod
     def resolve_category_code(obj: TaskType) -> str:

@@ -1,11 +1,13 @@
 """The task catalogue: category (2 digits) → task type (4 digits) → task rule (6 digits).
 
 A task type (主体任务) says what the work is, when a report becomes a case (立案标准), when it
-may be closed (结案标准) and who handles it by default. A task rule (任务规则) says for whom,
-how often, how fast and with what evidence: a target selector, an RFC 5545 RRULE (blank =
-event-driven), a time limit, a priority and the evidence required. Codes nest (a type's
-code begins with its category's, a rule's with its type's) and are the keys that import
-and export upsert by. See docs/catalog.md.
+may be closed (结案标准) and who handles it by default; its names and both standards are
+stored in Chinese and English (``*_zh`` / ``*_en``) and read in the active language through
+``name``, ``filing_standard`` and ``closing_standard``, which fall back to the Chinese.
+A task rule (任务规则) says for whom, how often, how fast and with what evidence: a target
+selector, an RFC 5545 RRULE (blank = event-driven), a time limit, a priority and the evidence
+required. Codes nest (a type's code begins with its category's, a rule's with its type's)
+and are the keys that import and export upsert by. See docs/catalog.md.
 """
 
 from __future__ import annotations
@@ -135,11 +137,21 @@ class TaskType(CatalogEntry):
     )
     name_zh = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=200)
-    filing_standard = models.TextField(
-        _("filing standard"), help_text=_("When a report becomes a case (立案标准).")
+    filing_standard_zh = models.TextField(
+        _("filing standard (Chinese)"), help_text=_("When a report becomes a case (立案标准).")
     )
-    closing_standard = models.TextField(
-        _("closing standard"), help_text=_("When a case may be closed (结案标准).")
+    filing_standard_en = models.TextField(
+        _("filing standard (English)"),
+        blank=True,
+        help_text=_("Shown to English users; blank: the Chinese is shown."),
+    )
+    closing_standard_zh = models.TextField(
+        _("closing standard (Chinese)"), help_text=_("When a case may be closed (结案标准).")
+    )
+    closing_standard_en = models.TextField(
+        _("closing standard (English)"),
+        blank=True,
+        help_text=_("Shown to English users; blank: the Chinese is shown."),
     )
     handler_role = models.CharField(
         _("default handler role"),
@@ -211,6 +223,18 @@ class TaskType(CatalogEntry):
             self.category if self.category_id else None,
             _("The code must begin with the category's code %(code)s."),
         )
+
+    @property
+    def filing_standard(self) -> str:
+        """The filing standard (立案标准) in the active language: the English when English
+        is active and the English is not blank, else the Chinese (as ``name``)."""
+        return _localised(self.filing_standard_zh, self.filing_standard_en)
+
+    @property
+    def closing_standard(self) -> str:
+        """The closing standard (结案标准) in the active language: the English when English
+        is active and the English is not blank, else the Chinese (as ``name``)."""
+        return _localised(self.closing_standard_zh, self.closing_standard_en)
 
     @property
     def handler(self) -> str:
@@ -364,5 +388,6 @@ class TaskRule(CatalogEntry):
 
 
 def _localised(zh: str, en: str) -> str:
+    """``en`` when an English language is active and ``en`` is not blank, else ``zh``."""
     language = get_language() or "zh-hans"
-    return en if language.startswith("en") and en else zh
+    return en if language.startswith("en") and en.strip() else zh

@@ -5,9 +5,14 @@ A catalogue file is a mapping with three keys::
     version: 1
     categories:   [{code, name_zh, name_en}, …]
     task_types:   [{code, category, name_zh, name_en, handler_role | handler_department,
-                    public, negative_list, filing_standard, closing_standard, basis,
+                    public, negative_list, filing_standard_zh, filing_standard_en,
+                    closing_standard_zh, closing_standard_en, basis,
                     rules: [{code, name_zh, name_en, target, recurrence, time_limit,
                              priority, evidence, active}, …]}, …]
+
+The standards' English (``filing_standard_en``, ``closing_standard_en``) is optional (blank:
+readers see the Chinese); ``filing_standard`` and ``closing_standard``, the keys of files
+written before the English was added, are read as ``…_zh``.
 
 ``catalog_validate`` checks every entry, collects every problem (each naming its entry and
 field) and returns the *normalised* form: the same shape with every optional key filled in.
@@ -180,6 +185,15 @@ class _Checker:
             self.add(entry, key, _("longer than %(max)d characters") % {"max": max_length})
         return value
 
+    def optional_text(self, entry: str, data: dict[str, Any], key: str) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.add(entry, key, _("must be text or empty, not %(value)r") % {"value": value})
+            return None
+        return value.strip() or None
+
     def flag(self, entry: str, data: dict[str, Any], key: str, default: bool) -> bool:
         value = data.get(key, default)
         if not isinstance(value, bool):
@@ -225,11 +239,18 @@ TASK_TYPE_KEYS = (
     "handler_department",
     "public",
     "negative_list",
-    "filing_standard",
-    "closing_standard",
+    "filing_standard_zh",
+    "filing_standard_en",
+    "closing_standard_zh",
+    "closing_standard_en",
     "basis",
     "rules",
 )
+#: Keys of files written before the standards had an English text: read as ``…_zh``.
+LEGACY_TASK_TYPE_KEYS = {
+    "filing_standard": "filing_standard_zh",
+    "closing_standard": "closing_standard_zh",
+}
 RULE_KEYS = (
     "code",
     "name_zh",
@@ -345,8 +366,9 @@ def _task_type(
     seen_rules: dict[str, str],
 ) -> dict[str, Any] | None:
     before = len(check.problems)
-    if not check.mapping(entry, raw, TASK_TYPE_KEYS):
+    if not check.mapping(entry, raw, (*TASK_TYPE_KEYS, *LEGACY_TASK_TYPE_KEYS)):
         return None
+    raw = _legacy_keys_renamed(check, entry, raw)
     code = check.code(entry, raw.get("code"), TASK_TYPE_CODE_RE, 4)
     category = raw.get("category")
     if not isinstance(category, str) or category not in categories:
@@ -390,8 +412,10 @@ def _task_type(
         "handler_department": department,
         "public": check.flag(entry, raw, "public", False),
         "negative_list": check.flag(entry, raw, "negative_list", False),
-        "filing_standard": check.text(entry, raw, "filing_standard"),
-        "closing_standard": check.text(entry, raw, "closing_standard"),
+        "filing_standard_zh": check.text(entry, raw, "filing_standard_zh"),
+        "filing_standard_en": check.optional_text(entry, raw, "filing_standard_en"),
+        "closing_standard_zh": check.text(entry, raw, "closing_standard_zh"),
+        "closing_standard_en": check.optional_text(entry, raw, "closing_standard_en"),
         "basis": check.text(entry, raw, "basis"),
         "rules": [],
     }
@@ -416,6 +440,19 @@ def _task_type(
         item["rules"].append(rule)
     item["rules"].sort(key=lambda r: r["code"])
     return item if len(check.problems) == before else None
+
+
+def _legacy_keys_renamed(check: _Checker, entry: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """Return ``raw`` with the pre-English keys (``filing_standard``…) renamed to ``…_zh``;
+    giving both spellings of one key is a problem."""
+    renamed = dict(raw)
+    for old, new in LEGACY_TASK_TYPE_KEYS.items():
+        if old not in renamed:
+            continue
+        if new in renamed:
+            check.add(entry, old, _("give %(new)s or %(old)s, not both") % {"new": new, "old": old})
+        renamed[new] = renamed.pop(old)
+    return renamed
 
 
 def _rule(check: _Checker, entry: str, raw: Any, type_code: str | None) -> dict[str, Any] | None:

@@ -49,8 +49,10 @@ def catalog_export() -> dict[str, Any]:
                 "handler_department": t.handler_department or None,
                 "public": t.public,
                 "negative_list": t.negative_list,
-                "filing_standard": t.filing_standard,
-                "closing_standard": t.closing_standard,
+                "filing_standard_zh": t.filing_standard_zh,
+                "filing_standard_en": t.filing_standard_en or None,
+                "closing_standard_zh": t.closing_standard_zh,
+                "closing_standard_en": t.closing_standard_en or None,
                 "basis": t.basis,
                 "rules": rules_by_type.get(t.pk, []),
             }

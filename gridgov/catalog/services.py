@@ -110,8 +110,10 @@ def catalog_import(*, data: Any, prune: bool = False) -> ImportSummary:
             "handler_department": item["handler_department"] or "",
             "public": item["public"],
             "negative_list": item["negative_list"],
-            "filing_standard": item["filing_standard"],
-            "closing_standard": item["closing_standard"],
+            "filing_standard_zh": item["filing_standard_zh"],
+            "filing_standard_en": item["filing_standard_en"] or "",
+            "closing_standard_zh": item["closing_standard_zh"],
+            "closing_standard_en": item["closing_standard_en"] or "",
             "basis": item["basis"],
         }
         task_type = _upsert(TaskType, task_types.get(item["code"]), fields, summary.task_types)

@@ -86,8 +86,16 @@ class ServiceAdmin(SuperuserOnly, admin.ModelAdmin):
     list_editable = ["public"]
     search_fields = ["code", "name_zh", "name_en"]
     list_select_related = ["category"]
-    fields = ["code", "name_zh", "name_en", "filing_standard", "public", "report_fields"]
-    readonly_fields = ["code", "name_zh", "name_en", "filing_standard"]
+    fields = [
+        "code",
+        "name_zh",
+        "name_en",
+        "filing_standard_zh",
+        "filing_standard_en",
+        "public",
+        "report_fields",
+    ]
+    readonly_fields = ["code", "name_zh", "name_en", "filing_standard_zh", "filing_standard_en"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -28,8 +28,10 @@ SMALL_CATALOGUE: dict[str, Any] = {
             "name_zh": "出租房屋登记",
             "name_en": "Rental registration",
             "handler_role": "grid_worker",
-            "filing_standard": "房屋出租即予立案。",
-            "closing_standard": "登记完整后结案。",
+            "filing_standard_zh": "房屋出租即予立案。",
+            "filing_standard_en": "A case is filed when a house is let.",
+            "closing_standard_zh": "登记完整后结案。",
+            "closing_standard_en": "Closed when the registration is complete.",
             "basis": "DB33/T 2252-2020 [O]",
             "rules": [
                 {
@@ -48,8 +50,8 @@ SMALL_CATALOGUE: dict[str, Any] = {
             "name_zh": "高风险老人探访",
             "name_en": "High-risk elderly visits",
             "handler_role": "grid_worker",
-            "filing_standard": "每周生成。",
-            "closing_standard": "见到本人后结案。",
+            "filing_standard_zh": "每周生成。",
+            "closing_standard_zh": "见到本人后结案。",
             "basis": "Inner Mongolia policy [N]",
             "rules": [
                 {

@@ -37,8 +37,10 @@ class TaskTypeFactory(DjangoModelFactory):
     code = factory.LazyAttributeSequence(lambda o, n: f"{o.category.code}{n % 100:02d}")
     name_zh = factory.Sequence(lambda n: f"主体任务{n}")
     name_en = factory.Sequence(lambda n: f"Task type {n}")
-    filing_standard = "发现即立案。"
-    closing_standard = "处置完毕并上传照片后结案。"
+    filing_standard_zh = "发现即立案。"
+    filing_standard_en = "A case is filed when found."
+    closing_standard_zh = "处置完毕并上传照片后结案。"
+    closing_standard_en = "Closed once handled and photos uploaded."
     handler_role = Role.GRID_WORKER
     handler_department = ""
     basis = "design"

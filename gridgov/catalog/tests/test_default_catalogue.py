@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 from collections.abc import Callable
@@ -98,8 +99,8 @@ def test_every_task_type_is_written_out_with_its_sources(default: dict[str, Any]
         code = task_type["code"]
         assert re.search(r"[\u4e00-\u9fff]", task_type["name_zh"]), code
         assert re.search(r"[A-Za-z]", task_type["name_en"]), code
-        assert task_type["filing_standard"].endswith("。"), code
-        assert task_type["closing_standard"].endswith("。"), code
+        assert task_type["filing_standard_zh"].endswith("。"), code
+        assert task_type["closing_standard_zh"].endswith("。"), code
         assert re.search(r"\[(O|N|T|B|O/T|O/N|T/B)\]|design", task_type["basis"]), code
         handler = task_type["handler_role"] or task_type["handler_department"]
         assert handler, code
@@ -175,3 +176,28 @@ def test_mental_disorder_follow_ups_record_a_risk_grade_from_0_to_5(
         assert grade["type"] == FormFieldType.CHOICE
         assert grade["required"] is True
         assert [c["value"] for c in grade["choices"]] == ["0", "1", "2", "3", "4", "5"]
+
+
+#: Months ("4月", "5—9月") are written as names in English ("April", "May–September").
+_MONTHS = re.compile(r"\d+(?:[—–-]\d+)?月")
+
+
+def test_every_task_type_has_both_standards_in_english(default: dict[str, Any]) -> None:
+    """English users read these (the task page, Open311, the API): each is given, is
+    English (no Chinese characters), is a sentence, and keeps every number of the Chinese
+    (time limits, percentages, hours, days of the month) and names its months."""
+    for task_type in default["task_types"]:
+        for standard in ("filing_standard", "closing_standard"):
+            where = f"{task_type['code']} {standard}"
+            english = task_type[f"{standard}_en"]
+            assert english, where
+            assert not re.search(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]", english), where
+            assert english[0].isupper(), where
+            assert english.endswith("."), where
+            numbers = set(re.findall(r"\d+", english))
+            chinese = task_type[f"{standard}_zh"]
+            for number in re.findall(r"\d+", _MONTHS.sub("", chinese)):
+                assert number in numbers, f"{where}: {number} is not in {english!r}"
+            for months in _MONTHS.findall(chinese):
+                for month in re.findall(r"\d+", months):
+                    assert calendar.month_name[int(month)] in english, f"{where}: {months}"
