@@ -176,9 +176,22 @@ class TaskFilterForm(forms.Form):
         label=_("Deadline to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    #: The filters shown first; the others fold under "More filters" unless one is in use.
+    MAIN_FIELDS = ("q", "state", "area", "source", "task_type", "light")
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.MAIN_FIELDS]
+
+    def more_fields(self) -> list[forms.BoundField]:
+        return [field for field in self if field.name not in self.MAIN_FIELDS]
+
+    def more_in_use(self) -> bool:
+        """Whether a folded filter has a value or an error (then the fold opens)."""
+        return any(self.data.get(field.name) or field.errors for field in self.more_fields())
 
     def clean_area(self) -> Area | None:
         code = (self.cleaned_data.get("area") or "").strip()

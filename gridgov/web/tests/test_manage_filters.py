@@ -136,3 +136,28 @@ def test_an_unknown_category_is_a_form_error(login: Any, week: dict[str, Task]) 
     assert response.status_code == 200
     assert response.context["form"].errors["category"]
     assert list(response.context["page"]) == []
+
+
+def test_target_and_event_filters_and_the_fold(login: Any, street: TaskStreet) -> None:
+    shop, home = street.places["shop"], street.households["home"]
+
+    def task(area: str, source: str, **target: Any) -> Task:
+        return make_task(
+            area=street[area], task_type=street.types["patrol"], source=source, **target
+        )
+
+    report = task("g11", TaskSource.RESIDENT_REPORT, target_place=shop)
+    routine = task("g11", TaskSource.ROUTINE, target_place=shop)
+    alarm = task("m11", TaskSource.ALARM, target_household=home)
+    task("g12", TaskSource.DIRECTIVE)
+    client = login("lin")
+    assert numbers(client.get(URL, {"place": shop.pk})) == {report.number, routine.number}
+    assert numbers(client.get(URL, {"place": shop.pk, "events": "1"})) == {report.number}
+    assert numbers(client.get(URL, {"household": home.pk})) == {alarm.number}
+    assert numbers(client.get(URL, {"events": "1"})) == {report.number, alarm.number}
+    # The main filters show; the others fold away unless one of them is in use.
+    assert '<details class="more-filters">' in client.get(URL).text
+    assert '<details class="more-filters" open>' in client.get(URL, {"place": shop.pk}).text
+    refused = client.get(URL, {"household": "x"})
+    assert refused.context["form"].errors["household"]
+    assert '<details class="more-filters" open>' in refused.text
