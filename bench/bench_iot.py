@@ -39,7 +39,8 @@ from bench import emit, progress, setup_django
 
 MESSAGES = int(os.environ.get("MESSAGES", "50000"))
 PRESSES = int(os.environ.get("PRESSES", "100"))
-BATCH = int(os.environ.get("BATCH", "1000"))
+#: Messages per batch; 0: the consumer's default (``iot.mqtt.BATCH_SIZE``).
+BATCH = int(os.environ.get("BATCH", "0"))
 PREFIX = "bench/v1"
 
 
@@ -147,9 +148,9 @@ def _raw_rate(url: str, client_id: str, expected: int) -> float:
 
 
 def _ours_rate(url: str, client_id: str, expected: int) -> tuple[float, dict[str, Any]]:
-    from gridgov.iot.mqtt import Consumer
+    from gridgov.iot.mqtt import BATCH_SIZE, Consumer
 
-    consumer = Consumer(url=url, client_id=client_id, prefix=PREFIX, batch_size=BATCH)
+    consumer = Consumer(url=url, client_id=client_id, prefix=PREFIX, batch_size=BATCH or BATCH_SIZE)
     started = time.perf_counter()
     stats = consumer.run(max_messages=expected, idle_exit=30)
     return stats.received / (time.perf_counter() - started), stats.as_dict()

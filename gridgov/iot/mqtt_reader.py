@@ -13,9 +13,10 @@ Pipe protocol (``multiprocessing.Connection``, pickled tuples):
   (it also tells the child the parent is ready for the next batch), ``("stop",)``.
 
 At most one batch is with the parent at a time; the child keeps reading meanwhile (the
-broker stops at ``RECEIVE_MAXIMUM`` unacknowledged messages). ``generation`` counts the
-connections: an acknowledgement for messages of an earlier connection is dropped (the
-broker sends them again on the new one, and their message ids make them duplicates).
+broker stops at ``receive_maximum(batch_size)`` unacknowledged messages: three batches).
+``generation`` counts the connections: an acknowledgement for messages of an earlier
+connection is dropped (the broker sends them again on the new one, and their message
+ids make them duplicates).
 The child exits on ``stop``, or when the parent has gone (the pipe's end-of-file): it
 then acknowledges nothing more and never reconnects.
 """
@@ -41,11 +42,13 @@ logger = logging.getLogger("gridgov.iot.mqtt")
 
 #: How long the broker keeps the consumer's session while it is away (seconds).
 SESSION_EXPIRY = 7 * 24 * 3600
-#: Unacknowledged messages the broker may send us at once (MQTT 5 Receive Maximum): one
-#: batch with the parent and the next one being read.
+#: Unacknowledged messages the broker may send us at once (MQTT 5 Receive Maximum), at
+#: least: one batch with the parent and the next ones being read (``receive_maximum``).
 RECEIVE_MAXIMUM = 4000
 #: A batch whose stream does not pause is handed over after this many ``batch_wait``.
 BATCH_WAIT_MAX = 5
+#: Packets read in a row after one ``select`` (see ``Reader._read_burst``).
+READ_BURST = 256
 
 
 def broker_address(url: str) -> tuple[str, int, bool]:
@@ -70,10 +73,20 @@ def client_make(client_id: str) -> mqtt.Client:
     )
 
 
-def connect_properties(*, expiry: int = SESSION_EXPIRY) -> Properties:
+def receive_maximum(batch_size: int) -> int:
+    """The Receive Maximum for batches of ``batch_size``: room for the batch with the
+    parent and two more being read (at least ``RECEIVE_MAXIMUM``; MQTT's limit 65,535)."""
+    return min(65_535, max(RECEIVE_MAXIMUM, 3 * batch_size))
+
+
+def connect_properties(
+    *, expiry: int = SESSION_EXPIRY, receive_max: int = RECEIVE_MAXIMUM
+) -> Properties:
+    """CONNECT properties: the session expiry (seconds) and the Receive Maximum (how
+    many QoS 1 messages the broker may leave unacknowledged with us)."""
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = expiry
-    props.ReceiveMaximum = RECEIVE_MAXIMUM
+    props.ReceiveMaximum = receive_max
     return props
 
 
@@ -171,7 +184,7 @@ class Reader:
             else:
                 self.client.connect(
                     self.host, self.port, keepalive=30, clean_start=False,
-                    properties=connect_properties(),
+                    properties=connect_properties(receive_max=receive_maximum(self.batch_size)),
                 )  # fmt: skip
         except OSError as exc:
             logger.warning("mqtt: cannot reach %s:%s (%s); retrying", self.host, self.port, exc)
@@ -198,13 +211,31 @@ class Reader:
             self.parent_ready = False
             self._send(("batch", self.generation, batch))
 
+    def _read_burst(self) -> mqtt.MQTTErrorCode:
+        """Read packets while they come (paho reads one per ``loop_read``): up to
+        ``READ_BURST`` in a row, as long as each call brought a message — a call that
+        found the socket empty, or a packet other than a PUBLISH, ends the burst. One
+        ``select`` per burst instead of per message."""
+        for _ in range(READ_BURST):
+            before = len(self.pending)
+            rc = self.client.loop_read()
+            if rc != mqtt.MQTT_ERR_SUCCESS or len(self.pending) == before:
+                return rc
+            if len(self.pending) >= self.batch_size and self.parent_ready:
+                break  # hand the batch over now
+        return mqtt.MQTT_ERR_SUCCESS
+
     def run(self) -> None:
         delay = 1.0
+        commands = True  # the pipe may hold a command (select said so, or we did not ask)
         while not self.stopping:
-            self._commands()
+            if commands:
+                self._commands()
+                commands = False
             if self.stopping:
                 break
             if not self.socket_up:
+                commands = True
                 if not self._connect():
                     if self.conn.poll(delay):  # a stop (or the parent's end) wakes us
                         continue
@@ -227,10 +258,11 @@ class Reader:
             except (OSError, ValueError):
                 self._on_disconnect(self.client, None, None, "select failed", None)
                 continue
+            commands = self.conn in readable
             before = len(self.pending)
             rc = mqtt.MQTT_ERR_SUCCESS
             if sock in readable or tls_pending:
-                rc = self.client.loop_read()
+                rc = self._read_burst()
             if rc == mqtt.MQTT_ERR_SUCCESS and writable:
                 rc = self.client.loop_write()
             if rc == mqtt.MQTT_ERR_SUCCESS:

@@ -16,6 +16,7 @@ from typing import Any
 from gridgov.iot.choices import Metric, RejectReason
 
 MESSAGE_ID_MAX = 64
+_DECODER = json.JSONDecoder()
 #: Largest payload accepted (bytes): a message is a handful of values.
 PAYLOAD_MAX_BYTES = 16_384
 #: SenML: a time below 2**28 is relative to now (RFC 8428 §4.5.3).
@@ -149,9 +150,14 @@ def decode(raw: bytes | str | Any, *, serial: str | None, now: dt.datetime) -> D
         if size > PAYLOAD_MAX_BYTES:
             raise _malformed(f"payload of {size} bytes (limit {PAYLOAD_MAX_BYTES})")
         try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise _malformed(f"not JSON: {exc}") from exc
+            # UTF-8 text first (json.loads of bytes guesses the encoding, a cost per call);
+            # anything else (a BOM, UTF-16) goes through json.loads, which says what is wrong.
+            data = _DECODER.decode(raw.decode() if isinstance(raw, bytes) else raw)
+        except (ValueError, UnicodeDecodeError):
+            try:
+                data = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise _malformed(f"not JSON: {exc}") from exc
         digest_source = raw.encode() if isinstance(raw, str) else raw
     else:
         data = raw

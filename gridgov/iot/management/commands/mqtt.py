@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from gridgov.core.errors import GridgovError
-from gridgov.iot.mqtt import Consumer, ConsumerStats
+from gridgov.iot.mqtt import BATCH_SIZE, Consumer, ConsumerStats
 
 
 class Command(BaseCommand):
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--prefix", help=_("Topic prefix (default: GRIDGOV_IOT_TOPIC_PREFIX)."))
         parser.add_argument(
-            "--batch-size", type=int, default=1000, help=_("Messages per transaction.")
+            "--batch-size", type=int, default=BATCH_SIZE, help=_("Messages per transaction.")
         )
         parser.add_argument(
             "--idle-exit",
