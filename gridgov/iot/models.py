@@ -24,6 +24,7 @@ from gridgov.iot.choices import (
     RuleCode,
     Severity,
 )
+from gridgov.iot.rules import detail_render
 
 
 class Device(TimeStampedModel):
@@ -284,7 +285,12 @@ class Alarm(TimeStampedModel):
     count = models.PositiveIntegerField(_("count"), default=1)
     first_at = models.DateTimeField(_("first at"))
     last_at = models.DateTimeField(_("last at"))
+    #: What the alarm shows: a key of ``rules.DETAILS`` and its parameters, rendered in
+    #: the reader's language (``detail_display``); ``detail``: the same text in the site's
+    #: language when raised (admin, exports), or a free text of an alarm raised without key.
     detail = models.CharField(_("detail"), max_length=200, blank=True)
+    detail_key = models.CharField(_("detail key"), max_length=24, blank=True)
+    detail_params = models.JSONField(_("detail parameters"), default=dict, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -350,6 +356,12 @@ class Alarm(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_ALARM_STATES
+
+    @property
+    def detail_display(self) -> str:
+        """The detail in the active language (``rules.DETAILS``); an alarm without a known
+        key shows its stored ``detail``."""
+        return detail_render(self.detail_key, self.detail_params) or self.detail
 
 
 class AlarmEvent(models.Model):

@@ -9,8 +9,10 @@ rule's state, so that the 12/24-hour windows survive a restart and cost O(48) pe
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils.translation import gettext, gettext_noop
 
 from gridgov.iot.choices import DeviceKind, Metric, RuleCode, Severity
 
@@ -100,18 +102,51 @@ def offline_after(kind: str, setting: RuleSetting) -> dt.timedelta:
     return dt.timedelta(hours=setting.window_hours)
 
 
+#: The details an alarm shows, by key: English msgids with their parameters, translated
+#: when shown (``detail_render``), so each reader sees them in their own language. An
+#: alarm stores the key and the parameters (``Alarm.detail_key``, ``detail_params``).
+DETAILS: dict[str, str] = {
+    "low_use": gettext_noop("%(used).1f L in %(hours)g h (< %(threshold)g L)"),
+    "high_use": gettext_noop("%(total).0f L on %(day)s (> %(threshold)g L)"),
+    "flowing": gettext_noop("water flowing for %(hours)g h"),
+    "battery": gettext_noop("battery %(pct).0f%%"),
+    "silent": gettext_noop("silent for %(minutes)d min"),
+}
+
+
+def detail_render(key: str, params: dict[str, Any] | None) -> str:
+    """The detail ``key`` with ``params`` in the active language ('' for no or an
+    unknown key, or parameters that do not fit its text)."""
+    text = DETAILS.get(key)
+    if text is None:
+        return ""
+    try:
+        return gettext(text) % (params or {})
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What a rule concluded from one reading: ``fire`` True (the condition holds), False
     (it does not), None (nothing to say); ``edge``: a new occurrence (a press, a switch
-    from normal to alarm), counted as a repeat on an open alarm; ``detail``: for people."""
+    from normal to alarm), counted as a repeat on an open alarm; ``detail_key`` and
+    ``detail_params``: what people are shown (``DETAILS``)."""
 
     fire: bool | None
     edge: bool = False
-    detail: str = ""
+    detail_key: str = ""
+    detail_params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def detail(self) -> str:
+        """The detail in the active language."""
+        return detail_render(self.detail_key, self.detail_params)
 
 
 NOTHING = Verdict(None)
+#: The condition does not hold (shared: a verdict is immutable and this one is the usual).
+FINE = Verdict(False)
 
 
 def slot_of(at: dt.datetime) -> int:
@@ -123,10 +158,16 @@ def _slots_add(state: dict[str, Any], at: dt.datetime, litres: float) -> int:
     slots: dict[str, float] = state.setdefault("slots", {})
     now_slot = slot_of(at)
     key = str(now_slot)
-    slots[key] = slots.get(key, 0.0) + litres
-    for old in [k for k in slots if int(k) < now_slot - SLOTS_KEPT]:
-        del slots[old]
-    state.setdefault("since", int(at.timestamp()))
+    if key in slots:
+        slots[key] += litres
+    else:
+        # A new slot: drop those that left the kept window (readings of a device come in
+        # time order, so nothing expires while the slot stays the same).
+        slots[key] = litres
+        for old in [k for k in slots if int(k) < now_slot - SLOTS_KEPT]:
+            del slots[old]
+    if "since" not in state:
+        state["since"] = int(at.timestamp())
     return now_slot
 
 
@@ -151,9 +192,13 @@ def water_low_use(
     if used < setting.threshold:
         return Verdict(
             True,
-            detail=f"{used:.1f} L in {setting.window_hours:g} h (< {setting.threshold:g} L)",
-        )
-    return Verdict(False)
+            detail_key="low_use",
+            detail_params={
+                "used": round(used, 3), "hours": setting.window_hours,
+                "threshold": setting.threshold,
+            },
+        )  # fmt: skip
+    return FINE
 
 
 def water_high_use(
@@ -167,8 +212,12 @@ def water_high_use(
     state["total"] = float(state.get("total", 0.0)) + litres
     total = state["total"]
     if total > setting.threshold:
-        return Verdict(True, detail=f"{total:.0f} L on {day} (> {setting.threshold:g} L)")
-    return Verdict(False)
+        return Verdict(
+            True,
+            detail_key="high_use",
+            detail_params={"total": round(total, 3), "day": day, "threshold": setting.threshold},
+        )
+    return FINE
 
 
 def water_continuous_flow(
@@ -182,8 +231,8 @@ def water_continuous_flow(
         return NOTHING
     slots = state.get("slots", {})
     if all(slots.get(str(s), 0.0) > setting.threshold for s in range(now_slot - window, now_slot)):
-        return Verdict(True, detail=f"water flowing for {setting.window_hours:g} h")
-    return Verdict(False)
+        return Verdict(True, detail_key="flowing", detail_params={"hours": setting.window_hours})
+    return FINE
 
 
 def state_alarm(state: dict[str, Any], value: float, *, press: bool = False) -> Verdict:
@@ -194,7 +243,7 @@ def state_alarm(state: dict[str, Any], value: float, *, press: bool = False) -> 
     state["last"] = value
     if value >= 1:
         return Verdict(True, edge=press or previous < 1)
-    return Verdict(False)
+    return FINE
 
 
 def low_battery(state: dict[str, Any], setting: RuleSetting, pct: float, is_open: bool) -> Verdict:
@@ -202,5 +251,5 @@ def low_battery(state: dict[str, Any], setting: RuleSetting, pct: float, is_open
     ``threshold`` + ``BATTERY_HYSTERESIS``."""
     limit = setting.threshold + (BATTERY_HYSTERESIS if is_open else 0.0)
     if pct <= setting.threshold or (is_open and pct < limit):
-        return Verdict(True, detail=f"battery {pct:.0f}%")
-    return Verdict(False)
+        return Verdict(True, detail_key="battery", detail_params={"pct": pct})
+    return FINE

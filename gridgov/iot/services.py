@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from gridgov.catalog.models import TaskRule, TaskType
@@ -404,13 +404,20 @@ class _Batch:
         self.now = now
         self.max_future = dt.timedelta(seconds=settings.GRIDGOV_IOT_MAX_FUTURE_SECONDS)
         self.clear_after = dt.timedelta(minutes=settings.GRIDGOV_IOT_CLEAR_AFTER_MINUTES)
-        self.readings: list[tuple[int, dt.datetime, str, float]] = []  # device, at, metric, value
+        # device, measured at (as the driver takes it: ``adapt``), metric, value
+        self.readings: list[tuple[int, Any, str, float]] = []
         self.processed: list[tuple[int, str]] = []  # device, message id
         self.aggregates: dict[tuple[int, str, dt.datetime], list[float]] = {}
         self.states: dict[tuple[int, str], RuleState] = {}
         self.new_states: set[tuple[int, str]] = set()
         self.dirty_states: set[tuple[int, str]] = set()
         self.alarms: dict[tuple[int, str], Alarm] = {}
+        self.settings: dict[int | None, dict[str, rules.RuleSetting]] = {None: dict(rules.DEFAULTS)}
+        self.rules_of: dict[int, list[tuple[str, rules.RuleSetting]]] = {}
+        self.adapt = _db_time_adapter()
+        # A time → (its UTC hour, the value the driver takes): messages share their times.
+        self.times: dict[dt.datetime, tuple[dt.datetime, Any]] = {}
+        self.tz = timezone.get_current_timezone()  # the local day of water_high_use
 
     def apply(
         self,
@@ -422,18 +429,15 @@ class _Batch:
             d.serial: d
             for d in Device.objects.select_for_update().filter(serial__in=serials).order_by("pk")
         }
-        ids = [d.pk for d in devices.values()]
-        seen = set(
-            ProcessedMessage.objects.filter(
-                device_id__in=ids, message_id__in={m.message_id for _i, m in decoded}
-            ).values_list("device_id", "message_id")
-        )
+        ids = [d.id for d in devices.values()]
+        seen = _processed_seen(ids, {m.message_id for _i, m in decoded})
         self.settings = rule_settings(d.household_id for d in devices.values())
         for state in RuleState.objects.filter(device_id__in=ids):
             self.states[(state.device_id, state.rule)] = state
         for alarm in Alarm.objects.filter(device_id__in=ids, state__in=OPEN_ALARM_STATES):
             self.alarms[(alarm.device_id, alarm.rule)] = alarm
         touched: dict[int, Device] = {}
+        future_limit = self.now + self.max_future
         for index, message in sorted(decoded, key=lambda im: im[1].measured_at):
             result = IngestResult(False, serial=message.serial, message_id=message.message_id)
             results[index] = result
@@ -444,18 +448,18 @@ class _Batch:
                 result.reason = RejectReason.INACTIVE
             elif not device_token_check(device, message.token):
                 result.reason = RejectReason.BAD_TOKEN
-            elif message.measured_at > self.now + self.max_future:
+            elif message.measured_at > future_limit:
                 result.reason = RejectReason.FAR_FUTURE
                 result.detail = message.measured_at.isoformat()
-            elif (device.pk, message.message_id) in seen:
+            elif (device.id, message.message_id) in seen:
                 result.reason = RejectReason.DUPLICATE
             elif device.last_measured_at and message.measured_at < device.last_measured_at:
                 result.reason = RejectReason.OUT_OF_ORDER
                 result.detail = message.measured_at.isoformat()
             else:
-                seen.add((device.pk, message.message_id))
+                seen.add((device.id, message.message_id))
                 self._accept(device, message, result)
-                touched[device.pk] = device
+                touched[device.id] = device
         self._flush(list(touched.values()))
 
     # --- one accepted message ---
@@ -465,7 +469,7 @@ class _Batch:
     ) -> None:
         at = message.measured_at
         result.accepted = True
-        self.processed.append((device.pk, message.message_id))
+        self.processed.append((device.id, message.message_id))
         values: dict[str, float] = {}
         water_use: float | None = None
         for metric, value, when in message.values:
@@ -492,19 +496,35 @@ class _Batch:
             device.firmware = message.firmware
         device.last_seen = self.now
         device.last_measured_at = at
-        for rule in rules.RULES_BY_KIND.get(device.kind, ()):
-            verdict = self._evaluate(device, rule, values, water_use, at)
+        for rule, setting in self._rules_of(device):
+            verdict = self._evaluate(device, rule, setting, values, water_use, at)
             if verdict.fire is not None:
                 raised = self.verdict_apply(device, rule, verdict, at)
                 if raised is not None:
                     result.alarms.append(raised)
-        if (device.pk, RuleCode.OFFLINE) in self.alarms:
-            self.verdict_apply(device, RuleCode.OFFLINE, rules.Verdict(False), at)
+        if (device.id, RuleCode.OFFLINE) in self.alarms:
+            self.verdict_apply(device, RuleCode.OFFLINE, rules.FINE, at)
+
+    def _rules_of(self, device: Device) -> list[tuple[str, rules.RuleSetting]]:
+        """The enabled rules watching ``device`` with their settings (once per batch)."""
+        found = self.rules_of.get(device.id)
+        if found is None:
+            found = []
+            for rule in rules.RULES_BY_KIND.get(device.kind, ()):
+                setting = setting_for(self.settings, device.household_id, rule)
+                if setting.enabled:
+                    found.append((rule, setting))
+            self.rules_of[device.id] = found
+        return found
 
     def _store(self, device: Device, metric: str, value: float, when: dt.datetime) -> None:
-        self.readings.append((device.pk, when, metric, value))
-        hour = when.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-        key = (device.pk, metric, hour)
+        known = self.times.get(when)
+        if known is None:
+            hour = when.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+            known = self.times[when] = (hour, self.adapt(when))
+        hour, stamp = known
+        self.readings.append((device.id, stamp, metric, value))
+        key = (device.id, metric, hour)
         agg = self.aggregates.get(key)
         if agg is None:
             self.aggregates[key] = [1, value, value, value, value]
@@ -516,7 +536,7 @@ class _Batch:
             agg[4] = value
 
     def state(self, device: Device, rule: str) -> RuleState:
-        key = (device.pk, rule)
+        key = (device.id, rule)
         state = self.states.get(key)
         if state is None:
             state = RuleState(device=device, rule=rule, state={})
@@ -529,17 +549,15 @@ class _Batch:
         self,
         device: Device,
         rule: str,
+        setting: rules.RuleSetting,
         values: dict[str, float],
         water_use: float | None,
         at: dt.datetime,
     ) -> rules.Verdict:
-        setting = setting_for(self.settings, device.household_id, rule)
-        if not setting.enabled:
-            return rules.NOTHING
         if rule == RuleCode.LOW_BATTERY:
             if Metric.BATTERY_PCT not in values:
                 return rules.NOTHING
-            is_open = (device.pk, rule) in self.alarms
+            is_open = (device.id, rule) in self.alarms
             return rules.low_battery({}, setting, values[Metric.BATTERY_PCT], is_open)
         if rule in rules.STATE_METRIC:
             metric = rules.STATE_METRIC[rule]
@@ -554,7 +572,7 @@ class _Batch:
             return rules.NOTHING
         if rule == RuleCode.WATER_HIGH_USE:
             return rules.water_high_use(
-                self.state(device, rule).state, setting, timezone.localdate(at), water_use
+                self.state(device, rule).state, setting, at.astimezone(self.tz).date(), water_use
             )
         if rule == RuleCode.WATER_CONTINUOUS_FLOW:
             return rules.water_continuous_flow(
@@ -566,7 +584,7 @@ class _Batch:
         self, device: Device, rule: str, verdict: rules.Verdict, at: dt.datetime
     ) -> int | None:
         """Turn a verdict into alarm changes; return the id of a newly raised alarm."""
-        key = (device.pk, rule)
+        key = (device.id, rule)
         alarm = self.alarms.get(key)
         if verdict.fire:
             state = self.state(device, rule)
@@ -579,13 +597,14 @@ class _Batch:
                     rule=rule,
                     severity=setting.severity,
                     at=at,
-                    detail=verdict.detail,
+                    detail_key=verdict.detail_key,
+                    detail_params=verdict.detail_params,
                     now=self.now,
                 )
                 self.alarms[key] = alarm
                 return alarm.pk
             if verdict.edge or flapped:
-                _alarm_repeat(alarm, at, verdict.detail)
+                _alarm_repeat(alarm, at, _detail_stored(verdict.detail_key, verdict.detail_params))
             return None
         if alarm is None or rule in rules.STICKY_RULES:
             return None
@@ -609,14 +628,11 @@ class _Batch:
         # One statement per table (``_rows_insert`` / ``_rows_update``): the ORM's
         # bulk_update (a CASE per column and row) and bulk_create cost more than the
         # database itself at these volumes.
-        at = _db_time_adapter()
+        at = self.adapt
         state_field = RuleState._meta.get_field("state")
         now = at(self.now)
         with connection.cursor() as cursor:
-            _rows_insert(
-                cursor, "iot_reading", READING_COLUMNS,
-                [(d, at(when), m, v) for d, when, m, v in self.readings],
-            )  # fmt: skip
+            _rows_insert(cursor, "iot_reading", READING_COLUMNS, self.readings)
             _rows_insert(
                 cursor, "iot_processedmessage", PROCESSED_COLUMNS,
                 [(d, mid, now) for d, mid in self.processed],
@@ -628,16 +644,47 @@ class _Batch:
             encoder = getattr(state_field, "encoder", None)
             _rows_update(
                 cursor, "iot_rulestate", RULE_STATE_COLUMNS,
-                [(json.dumps(s.state, cls=encoder), at(s.ok_since), now, s.pk) for s in old],
+                [(json.dumps(s.state, cls=encoder), at(s.ok_since), now, s.id) for s in old],
             )  # fmt: skip
             _rows_update(
                 cursor, "iot_device", DEVICE_COLUMNS,
                 [
                     (at(d.last_seen), at(d.last_measured_at), d.last_total, d.battery_pct,
-                     d.firmware, d.pk)
+                     d.firmware, d.id)
                     for d in devices
                 ],
             )  # fmt: skip
+
+
+def _processed_seen(device_ids: list[int], message_ids: set[str]) -> set[tuple[int, str]]:
+    """The (device id, message id) pairs among ``device_ids`` × ``message_ids`` already
+    applied (``ProcessedMessage``): one query with two arrays (PostgreSQL) or two ``IN``
+    lists (SQLite) — the ORM's lookup of a thousand values costs more than the query."""
+    if not device_ids or not message_ids:
+        return set()
+    table = ProcessedMessage._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT device_id, message_id FROM {table} "  # noqa: S608
+                "WHERE device_id = ANY(%s) AND message_id = ANY(%s)",
+                [device_ids, list(message_ids)],
+            )
+        else:
+            found: set[tuple[int, str]] = set()
+            mids = list(message_ids)
+            devices = ", ".join(["%s"] * len(device_ids))
+            for start in range(0, len(mids), 30_000):  # SQLite's limit of 32,766 parameters
+                chunk = mids[start : start + 30_000]
+                cursor.execute(
+                    f"SELECT device_id, message_id FROM {table} "  # noqa: S608
+                    f"WHERE device_id IN ({devices}) AND message_id IN "
+                    f"({', '.join(['%s'] * len(chunk))})",
+                    [*device_ids, *chunk],
+                )
+                found.update((d, m) for d, m in cursor.fetchall())
+            return found
+        return {(d, m) for d, m in cursor.fetchall()}
 
 
 #: Columns written per batch, with their PostgreSQL types (for ``unnest`` arrays).
@@ -784,13 +831,17 @@ def alarm_raise(
     rule: str,
     severity: str,
     at: dt.datetime,
-    detail: str = "",
+    detail_key: str = "",
+    detail_params: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
 ) -> Alarm:
     """Open an alarm of ``device`` for ``rule`` (call inside a transaction that holds the
-    device). A critical alarm becomes an urgent task at once. Raises ``IntegrityError``
-    if another one is open for the same device and rule (the constraint holds it)."""
+    device). ``detail_key`` and ``detail_params``: what it shows (``rules.DETAILS``,
+    translated when shown; ``detail`` keeps it in the site's language). A critical alarm
+    becomes an urgent task at once. Raises ``IntegrityError`` if another one is open for
+    the same device and rule (the constraint holds it)."""
     now = _now(now)
+    detail = _detail_stored(detail_key, detail_params)
     with transaction.atomic():
         alarm = Alarm.objects.create(
             device=device,
@@ -800,12 +851,23 @@ def alarm_raise(
             first_at=at,
             last_at=at,
             detail=detail[:200],
+            detail_key=detail_key,
+            detail_params=detail_params or {},
         )
         _event(alarm, AlarmAction.RAISE, None, now, detail, severity=severity)
         if severity == Severity.CRITICAL:
             alarm_task_create(alarm=alarm, now=now)
     logger.warning("iot: alarm %s %s on %s (%s)", alarm.pk, rule, device.serial, severity)
     return alarm
+
+
+def _detail_stored(key: str, params: dict[str, Any] | None) -> str:
+    """A detail in the site's language (``LANGUAGE_CODE``): the text kept on the alarm and
+    its timeline for the admin and exports; pages render the key in the reader's."""
+    if not key:
+        return ""
+    with translation.override(settings.LANGUAGE_CODE):
+        return rules.detail_render(key, params)
 
 
 def _alarm_repeat(alarm: Alarm, at: dt.datetime, detail: str) -> None:
@@ -877,7 +939,7 @@ def alarm_task_create(*, alarm: Alarm, now: dt.datetime | None = None) -> Alarm:
         "kind": device.get_kind_display(),
         "serial": device.serial,
         "at": f"{local(alarm.first_at):%Y-%m-%d %H:%M}",
-        "detail": alarm.detail,
+        "detail": alarm.detail_display,
         "phone": f"{local(phone_due):%H:%M}",
         "visit": f"{local(visit_due):%Y-%m-%d %H:%M}",
     }
@@ -1123,7 +1185,9 @@ def alarm_check_run(*, now: dt.datetime | None = None) -> dict[str, int]:
             silent = now - device.last_measured_at >= rules.offline_after(device.kind, setting)
             if setting.enabled and silent:
                 minutes = int((now - device.last_measured_at).total_seconds() // 60)
-                verdict = rules.Verdict(True, detail=_("silent for %(m)d min") % {"m": minutes})
+                verdict = rules.Verdict(
+                    True, detail_key="silent", detail_params={"minutes": minutes}
+                )
                 if batch.verdict_apply(device, RuleCode.OFFLINE, verdict, now):
                     counts["offline"] += 1
             elif device.kind == DeviceKind.WATER_METER:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.test import Client
-from django.utils import timezone
+import datetime as dt
+import importlib
 
+from django.test import Client
+from django.utils import timezone, translation
+
+from gridgov.iot import rules
 from gridgov.iot.choices import AlarmState, DeviceKind
 from gridgov.iot.models import Alarm
 from gridgov.iot.tests.conftest import Kit
@@ -83,3 +87,39 @@ def test_the_board_puts_critical_active_alarms_first(kit: Kit) -> None:
     kit.send(DeviceKind.GAS_DETECTOR, now, {"battery_pct": 10})  # warning, newer id
     rules = [a.rule for a in alarm_list_visible_to(kit.street.users["zhou"])]
     assert rules[0] == "sos"
+
+
+def test_an_alarm_shows_its_detail_in_the_readers_language(kit: Kit) -> None:
+    now = timezone.now()
+    kit.send(DeviceKind.SOS_BUTTON, now, {"battery_pct": 15})
+    kit.send(DeviceKind.SOS_BUTTON, now + dt.timedelta(minutes=1), event="sos")
+    alarm = Alarm.objects.get(rule="low_battery")
+    assert (alarm.detail_key, alarm.detail_params) == ("battery", {"pct": 15.0})
+    assert Alarm.objects.get(rule="sos").detail_display == ""  # a press has no detail
+    client = _login(kit, "zhou")
+    english = client.get("/en/iot/alarms/rows/").content.decode()
+    chinese = client.get("/iot/alarms/rows/").content.decode()
+    assert "<p>battery 15%</p>" in english
+    assert "<p>电量 15%</p>" in chinese
+    assert "battery 15%" not in chinese
+    with translation.override("zh-hans"):
+        assert alarm.detail_display == "电量 15%"
+    with translation.override("en"):
+        assert alarm.detail_display == "battery 15%"
+
+
+def test_old_alarm_details_get_their_key_in_the_migration() -> None:
+    migration = importlib.import_module("gridgov.iot.migrations.0005_alarm_detail_key")
+    assert migration._parse("3.2 L in 12 h (< 10 L)") == (
+        "low_use", {"used": 3.2, "hours": 12.0, "threshold": 10.0}
+    )  # fmt: skip
+    assert migration._parse("2600 L on 2026-11-29 (> 2000 L)") == (
+        "high_use", {"total": 2600.0, "day": "2026-11-29", "threshold": 2000.0}
+    )  # fmt: skip
+    assert migration._parse("water flowing for 24 h") == ("flowing", {"hours": 24.0})
+    assert migration._parse("已静默 31 分钟") == ("silent", {"minutes": 31})
+    assert migration._parse("a note of someone's") is None
+    with translation.override("zh-hans"):
+        assert rules.detail_render("low_use", {"used": 3.2, "hours": 12, "threshold": 10}) == (
+            "12 小时内用水 3.2 升（少于 10 升）"
+        )
