@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
@@ -200,3 +201,16 @@ def test_bad_input_is_refused_and_changes_nothing(args: list[str], message: str)
         call_command("simulate", *args, stdout=StringIO(), stderr=StringIO())
     assert not Task.objects.exists()
     assert not SimulatedDay.objects.exists()
+
+
+@pytest.mark.usefixtures("_street")
+def test_the_printed_summary_names_its_actions_in_the_users_language() -> None:
+    out = StringIO()
+    args = ["simulate", "--days", "2", "--start", START.isoformat(), "--seed", "5"]
+    with translation.override("zh-hans"):
+        call_command(*args, stdout=out, stderr=StringIO())
+    [line] = [x for x in out.getvalue().splitlines() if x.startswith("操作：")]
+    assert "派遣" in line
+    assert "超期扫描" in line
+    # No raw key is left (the JSON keeps them; the summary is for people).
+    assert not re.search(r"[a-z]_[a-z]|\b(dispatched|accepted|sweeps)\b", line), line

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from tqdm import tqdm
 
 from gridgov.analytics.selectors import figures_as_json
@@ -82,6 +82,28 @@ def _date(text: str) -> dt.date:
         raise CommandError(
             _("--start %(text)r is not a date like 2026-10-01.") % {"text": text}
         ) from None
+
+
+#: The names of ``SimulationReport.counts`` as the summary prints them (``--json`` keeps
+#: the keys).
+ACTION_LABELS = {
+    "reports_created": gettext_lazy("reports created"),
+    "routine_generated": gettext_lazy("routine tasks generated"),
+    "registered": gettext_lazy("registered"),
+    "rejected": gettext_lazy("rejected"),
+    "dispatched": gettext_lazy("dispatched"),
+    "transferred": gettext_lazy("transferred"),
+    "accepted": gettext_lazy("accepted"),
+    "handled": gettext_lazy("feedback submitted"),
+    "verified_pass": gettext_lazy("verified and closed"),
+    "verified_fail": gettext_lazy("returned for rework"),
+    "extension_requested": gettext_lazy("extensions requested"),
+    "extension_approved": gettext_lazy("extensions approved"),
+    "extension_refused": gettext_lazy("extensions refused"),
+    "sweeps": gettext_lazy("sweeps"),
+    "marked_overdue": gettext_lazy("marked overdue"),
+    "refused": gettext_lazy("refused by the services"),
+}
 
 
 def _pct(value: Decimal | None) -> str:
@@ -176,7 +198,9 @@ class Command(BaseCommand):
         for key in HEADLINE:
             value = f[key]
             out(f"  {labels[key]}: {_pct(value) if key.endswith('_rate') else value}")
-        actions = ", ".join(f"{name} {n}" for name, n in sorted(report.counts.items()))
+        actions = ", ".join(
+            f"{ACTION_LABELS.get(name, name)} {n}" for name, n in sorted(report.counts.items())
+        )
         out(_("Actions: %(actions)s") % {"actions": actions or "—"})
         if report.problems:
             out(_("Refused (first %(n)d):") % {"n": len(report.problems)})
