@@ -294,7 +294,13 @@ def task_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     else:
         form = NoteForm(request.POST)
     if not form.is_valid():
-        problems = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        problems = "; ".join(
+            _("%(field)s: %(error)s") % {"field": form[name].label, "error": error}
+            if name in form.fields
+            else str(error)
+            for name, errors in form.errors.items()
+            for error in errors
+        )
         messages.error(request, _("Not done: %(problems)s") % {"problems": problems})
         return _back(request, task)
     data = form.cleaned_data

@@ -76,7 +76,8 @@ def test_dispatch_to_a_chosen_worker(login: Any, street: TaskStreet) -> None:
 def test_reject_needs_a_reason(login: Any, reported: Task) -> None:
     client = login("lin")
     response = act(client, reported, "reject", reason="")
-    assert any("不成功" in t or "Not done" in t for t in texts(response))
+    # The message names the field that is missing (原因 / Reason), not only the rule.
+    assert any("不成功" in t and "原因：" in t for t in texts(response)), texts(response)
     reported.refresh_from_db()
     assert reported.state == TaskState.REPORTED
     act(client, reported, "reject", reason="不属于网格事项")
