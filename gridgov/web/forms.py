@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -23,6 +24,12 @@ from gridgov.catalog.models import TaskType
 
 #: The photo inputs: images, the phone's back camera, previews of the chosen ones (app.js).
 PHOTO_INPUT_ATTRS = {"accept": "image/*", "capture": "environment", "data-preview": ""}
+
+#: Bounds of a number answer (``answer_field``): at most this many digits in all, of which
+#: this many after the decimal point — so at most 999,999,999.999; never an exponent
+#: beyond that, infinity or NaN.
+NUMBER_MAX_DIGITS = 12
+NUMBER_DECIMAL_PLACES = 3
 
 #: Prefix of the rule's questions among the feedback form's fields (``a_health``…).
 ANSWER_PREFIX = "a_"
@@ -50,6 +57,17 @@ class SendBackForm(IdempotentForm):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why this task is not yours (e.g. the address is in another grid)."),
+    )
+
+
+class PhoneRevealForm(forms.Form):
+    """Why the worker needs a household's phone numbers: the purpose every unmasked read
+    is logged with (``people.services.personal_data_reveal``, at most 200 characters)."""
+
+    purpose = forms.CharField(
+        label=_("Why you need them"),
+        max_length=200,
+        help_text=_("Every look at the numbers is logged with this reason."),
     )
 
 
@@ -134,12 +152,25 @@ def answer_rows(
 def answer_field(spec: Mapping[str, Any]) -> forms.Field:
     """Return the form field for one of a rule's ``form_fields`` (text, number, boolean,
     choice, date). Required questions are marked for the browser; the server-side check is
-    the service's, so the field itself accepts an empty value."""
+    the service's, so the field itself accepts an empty value.
+
+    A number is a finite decimal of at most ``NUMBER_MAX_DIGITS`` digits with at most
+    ``NUMBER_DECIMAL_PLACES`` after the point (``1e400``, ``inf``, ``NaN`` are refused) and
+    at least 0 — counts, minutes, people — unless the spec gives its own ``min`` / ``max``
+    (numbers; the catalogue's schema has none today, so the defaults apply)."""
     kind = str(spec.get("type"))
     label = _label(spec)
     field: forms.Field
     if kind == FormFieldType.NUMBER:
-        field = forms.DecimalField(label=label, required=False)
+        minimum, maximum = spec.get("min", 0), spec.get("max")
+        field = forms.DecimalField(
+            label=label,
+            required=False,
+            max_digits=NUMBER_MAX_DIGITS,
+            decimal_places=NUMBER_DECIMAL_PLACES,
+            min_value=Decimal(str(minimum)) if isinstance(minimum, int | float) else None,
+            max_value=Decimal(str(maximum)) if isinstance(maximum, int | float) else None,
+        )
         field.widget.attrs["inputmode"] = "decimal"
     elif kind == FormFieldType.BOOLEAN:
         field = forms.ChoiceField(

@@ -8,15 +8,19 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 
+from gridgov.core.errors import PermissionDenied
 from gridgov.people.choices import Role
 from gridgov.people.selectors import user_memberships
 from gridgov.tasks.choices import TaskState, TrafficLight
 from gridgov.tasks.models import Task
 from gridgov.tasks.selectors import task_light_annotate, task_list_visible_to
+from gridgov.tasks.services import _require_handler, _require_handler_strict
 
 #: States in which a task is on its assignee's list of work to do: to accept, to handle,
 #: to rework. (Handled tasks wait for the check; sent-back ones have no assignee.)
 TODO_STATES = [TaskState.DISPATCHED, TaskState.ACCEPTED, TaskState.RETURNED]
+#: Roles whose home is a list of tasks to work on (the today list).
+LIST_ROLES = frozenset({Role.GRID_WORKER, Role.DEPARTMENT_HANDLER})
 #: The order of the groups on the today page: the most urgent first.
 LIGHT_ORDER = [TrafficLight.RED, TrafficLight.YELLOW, TrafficLight.GREEN]
 
@@ -35,6 +39,23 @@ def user_is_grid_worker(user: Any) -> bool:
     return any(m.role == Role.GRID_WORKER for m in user_memberships(user))
 
 
+def user_has_task_list(user: Any) -> bool:
+    """Whether ``user``'s home is the today list: they hold a role in ``LIST_ROLES`` (grid
+    worker, department handler) anywhere."""
+    return any(m.role in LIST_ROLES for m in user_memberships(user))
+
+
+def user_department_ids(user: Any) -> list[int]:
+    """The departments ``user`` handles tasks for (their department-handler memberships)."""
+    return sorted(
+        {
+            m.department_id
+            for m in user_memberships(user)
+            if m.role == Role.DEPARTMENT_HANDLER and m.department_id is not None
+        }
+    )
+
+
 def user_role_labels(user: Any) -> list[str]:
     """The labels of ``user``'s roles, each once, in the order of ``Role``."""
     held = {m.role for m in user_memberships(user)}
@@ -42,16 +63,46 @@ def user_role_labels(user: Any) -> list[str]:
 
 
 def task_list_todo_for(user: Any, *, now: dt.datetime) -> QuerySet[Task]:
-    """Return the open tasks assigned to ``user`` that they have to work on, with ``light``.
+    """Return the open tasks ``user`` has to work on, with ``light``.
 
-    Scoped by ``tasks.selectors.task_list_visible_to``; states in ``TODO_STATES``; routine
-    tasks generated ahead (``dispatched_at`` after ``now``) are left out until their day.
-    Ordered by deadline (none last), then number; targets joined (no query per row).
+    The tasks the task engine lets them act on (``tasks.services._require_handler``): those
+    assigned to ``user``, and those waiting unassigned in the queue of a department they
+    handle (``user_department_ids``). Scoped by ``tasks.selectors.task_list_visible_to``;
+    states in ``TODO_STATES``; routine tasks generated ahead (``dispatched_at`` after
+    ``now``) are left out until their day. Ordered by deadline (none last), then number;
+    targets joined (no query per row).
     """
-    qs = task_list_visible_to(user, state=list(TODO_STATES), assignee=user)
+    mine = Q(assignee_id=user.pk)
+    if departments := user_department_ids(user):
+        mine |= Q(assignee__isnull=True, department_id__in=departments)
+    qs = task_list_visible_to(user, state=list(TODO_STATES)).filter(mine)
     qs = qs.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=now))
     qs = task_light_annotate(qs, now=now).select_related("target_household", "target_place")
     return qs.order_by(F("deadline").asc(nulls_last=True), "number")
+
+
+def task_actions_for(user: Any, task: Task) -> dict[str, bool]:
+    """Which of the worker's actions ``user`` may take on ``task`` now, as the task
+    engine decides: ``accept``, ``send_back`` (dispatched), ``extension`` (open, none
+    pending) need ``tasks.services._require_handler`` (the assignee, or a handler of the
+    department of an unassigned task); ``feedback`` (accepted or returned) needs
+    ``_require_handler_strict`` (the assignee only). The services check again on POST."""
+
+    def allowed(check: Any, *args: Any) -> bool:
+        try:
+            check(user, task, *args)
+        except PermissionDenied:
+            return False
+        return True
+
+    handler = user.is_authenticated and allowed(_require_handler, "")
+    assignee = user.is_authenticated and allowed(_require_handler_strict)
+    return {
+        "accept": handler and task.state == TaskState.DISPATCHED,
+        "send_back": handler and task.state == TaskState.DISPATCHED,
+        "feedback": assignee and task.state in (TaskState.ACCEPTED, TaskState.RETURNED),
+        "extension": handler and task.is_open and task.extension_status != "requested",
+    }
 
 
 def task_groups_by_light(tasks: list[Task]) -> list[LightGroup]:

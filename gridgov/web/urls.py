@@ -22,6 +22,7 @@ urlpatterns = [
     path("tasks/<str:number>/send-back/", views.task_send_back_view, name="task-send-back"),
     path("tasks/<str:number>/extension/", views.task_extension_view, name="task-extension"),
     path("tasks/<str:number>/feedback/", views.task_feedback, name="task-feedback"),
+    path("tasks/<str:number>/phones/", views.task_phones_view, name="task-phones"),
     path("tasks/<str:number>/photos/<int:pk>/", views.task_photo, name="task-photo"),
     path("report/", views.report, name="report"),
     path("inbox/", views.inbox, name="inbox"),

@@ -20,10 +20,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from gridgov.core.errors import GridgovError, ValidationFailed
+from gridgov.areas.models import Area
+from gridgov.core.errors import GridgovError, PermissionDenied, ValidationFailed
 from gridgov.notifications.selectors import notification_list_for
 from gridgov.notifications.services import notification_mark_read
-from gridgov.tasks.choices import TaskSource, TaskState
+from gridgov.people.masking import mask_name, mask_phone
+from gridgov.people.models import Household
+from gridgov.people.rules import NAME, PHONE
+from gridgov.people.selectors import user_reveal_classes
+from gridgov.people.services import household_reveal, resident_reveal
+from gridgov.tasks.choices import TaskSource
 from gridgov.tasks.models import Task, TaskAttachment
 from gridgov.tasks.selectors import task_list_visible_to, task_timeline, task_traffic_light
 from gridgov.tasks.services import (
@@ -37,16 +43,18 @@ from gridgov.web.forms import (
     ExtensionForm,
     FeedbackForm,
     IdempotentForm,
+    PhoneRevealForm,
     ReportForm,
     SendBackForm,
     feedback_problems_apply,
 )
 from gridgov.web.selectors import (
+    task_actions_for,
     task_groups_by_light,
     task_list_todo_for,
     task_map_point,
     task_target_label,
-    user_is_grid_worker,
+    user_has_task_list,
 )
 
 #: Notifications shown on the inbox page (newest first).
@@ -107,8 +115,9 @@ def _done(request: HttpRequest, url: str) -> HttpResponse:
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The user's home: a grid worker's today list; for other roles, links onward."""
-    if not user_is_grid_worker(request.user):
+    """The user's home: the today list of a grid worker or a department handler (the tasks
+    they may act on, ``task_list_todo_for``); for other roles, links onward."""
+    if not user_has_task_list(request.user):
         return render(request, "web/home.html")
     now = timezone.now()
     tasks = list(task_list_todo_for(request.user, now=now))
@@ -121,35 +130,144 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- one task --------------------------------------------------------------------------
 
 
-def _actions(request: HttpRequest, task: Task) -> dict[str, bool]:
-    """Which action buttons the page offers (the services decide in the end)."""
-    mine = task.assignee_id == request.user.pk
-    return {
-        "accept": mine and task.state == TaskState.DISPATCHED,
-        "send_back": mine and task.state == TaskState.DISPATCHED,
-        "feedback": mine and task.state in (TaskState.ACCEPTED, TaskState.RETURNED),
-        "extension": mine and task.is_open and task.extension_status != "requested",
-    }
+def _phone_rows(household: Household) -> list[dict[str, str]]:
+    """The household's phone and its residents' (and their emergency contacts'), masked:
+    ``{"who", "phone"}`` rows, blank numbers left out."""
+    rows: list[dict[str, str]] = []
+    if household.phone:
+        rows.append({"who": str(_("Household")), "phone": mask_phone(household.phone)})
+    for r in household.residents.all():
+        if r.phone:
+            rows.append({"who": mask_name(r.name), "phone": mask_phone(r.phone)})
+        if r.emergency_contact_phone:
+            who = _("%(name)s's emergency contact %(contact)s") % {
+                "name": mask_name(r.name),
+                "contact": mask_name(r.emergency_contact_name),
+            }
+            rows.append({"who": who, "phone": mask_phone(r.emergency_contact_phone)})
+    return rows
 
 
-@login_required
-@require_GET
-def task_detail(request: HttpRequest, number: str) -> HttpResponse:
-    """What, where, the rule's evidence, the timeline and the actions of one task."""
-    task = _task_or_404(request, number)
+def _may_reveal_phones(request: HttpRequest, task: Task) -> bool:
+    """Whether the page offers "show phone numbers": a target household and a role that
+    may reveal phones in its area (``people.selectors.user_reveal_classes``)."""
+    household = task.target_household
+    return household is not None and PHONE in user_reveal_classes(request.user, household.area)
+
+
+def _task_page(
+    request: HttpRequest,
+    task: Task,
+    *,
+    phones: list[dict[str, str]] | None = None,
+    phone_form: PhoneRevealForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render the task page; ``phones``: revealed numbers to show (then never cached)."""
     task.target_label = task_target_label(task)  # type: ignore[attr-defined]
+    household = task.target_household
     context = {
         "task": task,
         "light": task_traffic_light(task),
         "point": task_map_point(task),
         "rule": task.rule,
         "timeline": list(task_timeline(task)),
-        "actions": _actions(request, task),
+        "actions": task_actions_for(request.user, task),
         "accept_form": IdempotentForm(),
         "send_back_form": SendBackForm(),
         "extension_form": ExtensionForm(),
+        "masked_phones": _phone_rows(household) if household is not None else [],
+        "may_reveal": _may_reveal_phones(request, task),
+        "phone_form": phone_form or PhoneRevealForm(initial={"purpose": _purpose(task)}),
+        "phones": phones,
     }
-    return render(request, "web/task_detail.html", context)
+    response = render(request, "web/task_detail.html", context, status=status)
+    if phones is not None:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+def _purpose(task: Task) -> str:
+    """The reason offered for a reveal (the worker may change it)."""
+    if task.source == TaskSource.ALARM:
+        return str(_("Alarm call (task %(number)s)") % {"number": task.number})
+    return str(_("Contact about task %(number)s") % {"number": task.number})
+
+
+@login_required
+@require_GET
+def task_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """What, where, the rule's evidence, the timeline and the actions of one task."""
+    return _task_page(request, _task_or_404(request, number))
+
+
+@login_required
+@require_POST
+def task_phones_view(request: HttpRequest, number: str) -> HttpResponse:
+    """Reveal the phone numbers of the task's target household (its phone, each resident's
+    and emergency contact's, with names when the role may see them) through
+    ``people.services.household_reveal`` / ``resident_reveal``: one ``PersonalDataAccess``
+    row per record read, with the given purpose and ``context="task:<number>"``.
+
+    Answers the task page with the numbers as ``tel:`` links (200, ``no-store``); 400 without
+    a purpose; 403 (the page with the masked numbers and a message) when the role may not
+    reveal phones there; 404 for a task the user may not see or without a household."""
+    task = _task_or_404(request, number)
+    household = task.target_household
+    if household is None:
+        raise Http404(_("This task has no household."))
+    form = PhoneRevealForm(request.POST)
+    if not form.is_valid():
+        return _task_page(request, task, phone_form=form, status=400)
+    purpose = form.cleaned_data["purpose"]
+    context = f"task:{task.number}"
+    ip = request.META.get("REMOTE_ADDR")
+    names = NAME in user_reveal_classes(request.user, household.area)
+    phones: list[dict[str, str]] = []
+    try:
+        if household.phone:
+            got = household_reveal(
+                actor=request.user,
+                household=household,
+                fields=["phone"],
+                purpose=purpose,
+                context=context,
+                ip_address=ip,
+            )
+            phones.append({"who": str(_("Household")), "phone": got["phone"]})
+        for r in household.residents.all():
+            fields = [f for f in ("phone", "emergency_contact_phone") if getattr(r, f)]
+            if not fields:
+                continue
+            if names:
+                fields.append("name")
+                if r.emergency_contact_name:
+                    fields.append("emergency_contact_name")
+            got = resident_reveal(
+                actor=request.user,
+                resident=r,
+                fields=fields,
+                purpose=purpose,
+                context=context,
+                ip_address=ip,
+            )
+            name = got.get("name") or mask_name(r.name)
+            if got.get("phone"):
+                phones.append({"who": name, "phone": got["phone"]})
+            if got.get("emergency_contact_phone"):
+                contact = got.get("emergency_contact_name") or mask_name(r.emergency_contact_name)
+                who = _("%(name)s's emergency contact %(contact)s") % {
+                    "name": name,
+                    "contact": contact,
+                }
+                phones.append({"who": who, "phone": got["emergency_contact_phone"]})
+    except PermissionDenied as error:
+        _error_message(request, error)
+        return _task_page(request, task, status=403)
+    except ValidationFailed as error:
+        form.add_error("purpose", error.message)
+        return _task_page(request, task, phone_form=form, status=400)
+    return _task_page(request, task, phones=phones)
 
 
 @login_required
@@ -311,6 +429,10 @@ def report(request: HttpRequest) -> HttpResponse:
                         # The same key again (a double tap) finds the task made the first time.
                         source_key=f"web-report:{data['idempotency_key']}",
                     )
+                except PermissionDenied as error:
+                    # The actor holds no role over the area at that point (task_create's
+                    # _require_roles): say why, at the location, not who may do what.
+                    form.add_error("lon", _outside_message(error))
                 except GridgovError as error:
                     form.add_error(None, error.message)
                 else:
@@ -324,6 +446,21 @@ def report(request: HttpRequest) -> HttpResponse:
         form = ReportForm()
         status = 200
     return render(request, "web/report.html", {"form": form}, status=status)
+
+
+def _outside_message(error: PermissionDenied) -> str:
+    """The report form's message when the location lies outside the reporter's areas."""
+    code = (error.details or {}).get("area")
+    area = Area.objects.filter(code=code).values_list("name", flat=True).first() if code else None
+    if area:
+        return _(
+            "This location lies in %(area)s, outside the grids you work in. "
+            "Report from within your grid, or tell that grid's worker."
+        ) % {"area": area}
+    return _(
+        "This location lies outside the grids you work in. "
+        "Report from within your grid, or tell that grid's worker."
+    )
 
 
 # --- inbox -----------------------------------------------------------------------------

@@ -204,6 +204,17 @@ def test_it_keeps_the_typed_feedback_and_marks_each_missing_piece(login: Any, vi
     assert not TaskEvent.objects.filter(task=visit).exists()
 
 
+def test_it_refuses_a_number_answer_of_1e400_and_stores_nothing(login: Any, visit: Task) -> None:
+    response = login("chen").post(
+        f"/tasks/{visit.number}/feedback/",
+        {"idempotency_key": "fb", "note": "走访", "a_health": "good", "a_people_met": "1e400"},
+    )
+    assert response.status_code == 400
+    assert "a_people_met" in response.context["form"].errors
+    assert "走访" in response.content.decode()
+    assert not TaskEvent.objects.filter(task=visit).exists()
+
+
 def test_it_renders_the_rules_questions_on_the_feedback_form(login: Any, visit: Task) -> None:
     page = login("chen").get(f"/tasks/{visit.number}/feedback/").content.decode()
     assert 'capture="environment"' in page
