@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.iot import names
+
 
 class DeviceKind(models.TextChoices):
     WATER_METER = "water_meter", _("Smart water meter")
@@ -79,7 +81,7 @@ class RejectReason(models.TextChoices):
 
     UNKNOWN_DEVICE = "unknown_device", _("Unknown device")
     BAD_TOKEN = "bad_token", _("Bad token")
-    MALFORMED = "malformed", _("Malformed payload")
+    MALFORMED = names.MALFORMED, _("Malformed payload")
     FAR_FUTURE = "far_future", _("Timestamp too far in the future")
     DUPLICATE = "duplicate", _("Duplicate message id")
     OUT_OF_ORDER = "out_of_order", _("Older than the device's last reading")
@@ -90,12 +92,12 @@ class RejectReason(models.TextChoices):
 class Metric(models.TextChoices):
     """What a stored reading measures, and its unit."""
 
-    WATER_USE_L = "water_use_l", _("Water use since the last message (L)")
-    WATER_TOTAL_L = "water_total_l", _("Water meter reading, cumulative (L)")
-    FLOW_L_PER_MIN = "flow_lpm", _("Water flow (L/min)")
-    POWER_W = "power_w", _("Power (W)")
-    ENERGY_WH = "energy_wh", _("Energy meter reading, cumulative (Wh)")
-    SMOKE = "smoke", _("Smoke state (1 alarm, 0 normal)")
-    GAS = "gas", _("Gas state (1 alarm, 0 normal)")
-    SOS = "sos", _("SOS press (1)")
-    BATTERY_PCT = "battery_pct", _("Battery (%)")
+    WATER_USE_L = names.WATER_USE_L, _("Water use since the last message (L)")
+    WATER_TOTAL_L = names.WATER_TOTAL_L, _("Water meter reading, cumulative (L)")
+    FLOW_L_PER_MIN = names.FLOW_L_PER_MIN, _("Water flow (L/min)")
+    POWER_W = names.POWER_W, _("Power (W)")
+    ENERGY_WH = names.ENERGY_WH, _("Energy meter reading, cumulative (Wh)")
+    SMOKE = names.SMOKE, _("Smoke state (1 alarm, 0 normal)")
+    GAS = names.GAS, _("Gas state (1 alarm, 0 normal)")
+    SOS = names.SOS, _("SOS press (1)")
+    BATTERY_PCT = names.BATTERY_PCT, _("Battery (%)")

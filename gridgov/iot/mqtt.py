@@ -12,7 +12,7 @@ message is acknowledged only after the transaction that applied it has committed
 crash before the commit makes the broker deliver it again (and the message id makes the
 second delivery a counted duplicate, never a second reading). Messages are applied in
 batches, in arrival order (per device: the device's publishing order). The network side
-runs in a child process (``gridgov.iot.mqtt_reader``).
+and the payload decoding run in a child process (``gridgov.iot.mqtt_reader``).
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ from gridgov.iot.mqtt_reader import (
     client_make,
     connect_properties,
     reader_main,
+    serial_of,
 )
-from gridgov.iot.services import IncomingMessage, readings_ingest
+from gridgov.iot.payload import DeviceMessage, Undecoded
+from gridgov.iot.services import readings_apply
 
 __all__ = [
     "BATCH_SIZE",
@@ -71,14 +73,6 @@ def topics(prefix: str | None = None) -> list[str]:
     return [f"{root}/devices/+/telemetry", f"{root}/devices/+/event"]
 
 
-def serial_of(topic: str) -> str | None:
-    """The serial of a ``…/devices/{serial}/(telemetry|event)`` topic, else None."""
-    parts = topic.split("/")
-    if len(parts) >= 3 and parts[-3] == "devices" and parts[-1] in ("telemetry", "event"):
-        return parts[-2] or None
-    return None
-
-
 @dataclass
 class ConsumerStats:
     received: int = 0
@@ -104,9 +98,9 @@ class Consumer:
     is retried every 1–4 s.
 
     Two processes: a child (``mqtt_reader``, started with ``spawn``) holds the paho
-    client — socket, packet decoding, acknowledgements — and hands over batches; this
-    process applies each batch in one transaction and then tells the child to
-    acknowledge it. Reading the next batch overlaps applying this one. Messages read
+    client — socket, packet decoding, acknowledgements — decodes the payloads and hands
+    over batches; this process applies each batch in one transaction and then tells the
+    child to acknowledge it. Reading the next batch overlaps applying this one. Messages read
     but not yet applied when the connection drops or the consumer stops are forgotten:
     they were not acknowledged, so the broker delivers them again.
     """
@@ -188,7 +182,7 @@ class Consumer:
                 else:
                     _kind, generation, batch = item
                     self._apply(batch)
-                    conn.send(("ack", generation, [(mid, qos) for mid, qos, _t, _p in batch]))
+                    conn.send(("ack", generation, [(mid, qos) for mid, qos, _d in batch]))
                     idle_since = time.monotonic()
                     if max_messages is not None and self.stats.received >= max_messages:
                         break
@@ -204,12 +198,8 @@ class Consumer:
             conn.close()
         return self.stats
 
-    def _apply(self, batch: list[tuple[int, int, str, bytes]]) -> None:
-        incoming = [
-            IncomingMessage(payload=payload, serial=serial_of(topic))
-            for _mid, _qos, topic, payload in batch
-        ]
-        results = readings_ingest(messages=incoming, channel="mqtt")
+    def _apply(self, batch: list[tuple[int, int, DeviceMessage | Undecoded]]) -> None:
+        results = readings_apply(items=[decoded for _mid, _qos, decoded in batch], channel="mqtt")
         self.stats.batches += 1
         self.stats.received += len(batch)
         for result in results:

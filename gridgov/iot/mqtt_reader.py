@@ -1,14 +1,16 @@
 """The network side of ``gridgov mqtt``: a child process holding the paho-mqtt 2.x client.
 
-It reads the socket and decodes the MQTT packets (paho's per-message cost is about that of
-the ingestion itself) while the parent process ingests the previous batch, so the two run
-on two cores instead of one after the other. It imports neither Django nor the models
-(it is started with ``spawn``): only paho and the standard library.
+It reads the socket, decodes the MQTT packets and the payloads (``payload.decode_safe``)
+while the parent process applies the previous batch, so the two run on two cores instead
+of one after the other. It imports neither Django nor the models (it is started with
+``spawn``): only paho, the standard library and the Django-free ``payload``.
 
 Pipe protocol (``multiprocessing.Connection``, pickled tuples):
 
 - child → parent: ``("connected", session_present)``, ``("disconnected",)``,
-  ``("batch", generation, [(mid, qos, topic, payload bytes), …])``;
+  ``("batch", generation, [(mid, qos, decoded), …])``, ``decoded`` a
+  ``payload.DeviceMessage`` or a ``payload.Undecoded`` (the child decodes each message
+  as it arrives, with the serial of its topic: the parent only applies);
 - parent → child: ``("ack", generation, [(mid, qos), …])`` once the batch has committed
   (it also tells the child the parent is ready for the next batch), ``("stop",)``.
 
@@ -23,6 +25,7 @@ then acknowledges nothing more and never reconnects.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import select
 import signal
@@ -37,6 +40,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from gridgov.core.errors import ValidationFailed
+from gridgov.iot import names
+from gridgov.iot.payload import DeviceMessage, Undecoded, decode_safe
 
 logger = logging.getLogger("gridgov.iot.mqtt")
 
@@ -49,6 +54,24 @@ RECEIVE_MAXIMUM = 4000
 BATCH_WAIT_MAX = 5
 #: Packets read in a row after one ``select`` (see ``Reader._read_burst``).
 READ_BURST = 256
+
+
+def serial_of(topic: str) -> str | None:
+    """The serial of a ``…/devices/{serial}/(telemetry|event)`` topic, else None."""
+    parts = topic.split("/")
+    if len(parts) >= 3 and parts[-3] == "devices" and parts[-1] in ("telemetry", "event"):
+        return parts[-2] or None
+    return None
+
+
+def decoded_of(topic: str, payload: bytes, now: dt.datetime) -> DeviceMessage | Undecoded:
+    """A message's payload decoded with the serial of its topic; never raises (a failure
+    of the decoder itself is a ``malformed`` message too: a message never stops us)."""
+    serial = serial_of(topic)
+    try:
+        return decode_safe(payload, serial=serial, now=now)
+    except Exception as exc:  # the decoder's own failure: counted and logged
+        return Undecoded(serial, names.MALFORMED, f"not decodable: {exc!r}"[:500])
 
 
 def broker_address(url: str) -> tuple[str, int, bool]:
@@ -112,7 +135,7 @@ class Reader:
         self.topics = topics
         self.batch_size = batch_size
         self.batch_wait = batch_wait
-        self.pending: list[tuple[int, int, str, bytes]] = []
+        self.pending: list[tuple[int, int, DeviceMessage | Undecoded]] = []
         self.first_at = 0.0
         self.generation = 0
         self.parent_ready = True
@@ -159,7 +182,8 @@ class Reader:
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         if not self.pending:
             self.first_at = time.monotonic()
-        self.pending.append((message.mid, message.qos, message.topic, bytes(message.payload)))
+        decoded = decoded_of(message.topic, bytes(message.payload), dt.datetime.now(dt.UTC))
+        self.pending.append((message.mid, message.qos, decoded))
 
     def _commands(self) -> None:
         """Apply what the parent sent: acknowledgements (of this connection), stop."""

@@ -1,7 +1,9 @@
 """Decoding device messages: gridgov's JSON and SenML (RFC 8428), into one shape.
 
-Pure functions, no database. A message that cannot be decoded raises ``Rejected`` with
-``RejectReason.MALFORMED`` and a detail for the log (docs/iot.md documents both formats).
+Pure functions, no database, no Django (the MQTT reader process decodes with them). A
+message that cannot be decoded raises ``Rejected`` with ``malformed``
+(``RejectReason.MALFORMED``) and a detail for the log (docs/iot.md documents both
+formats); ``decode_safe`` returns an ``Undecoded`` instead.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from gridgov.iot.choices import Metric, RejectReason
+from gridgov.iot import names
 
 MESSAGE_ID_MAX = 64
 _DECODER = json.JSONDecoder()
@@ -24,36 +26,36 @@ SENML_RELATIVE_LIMIT = 2**28
 
 #: Allowed range of each metric, in its unit.
 RANGES: dict[str, tuple[float, float]] = {
-    Metric.WATER_USE_L: (0.0, 1e6),
-    Metric.WATER_TOTAL_L: (0.0, 1e12),
-    Metric.FLOW_L_PER_MIN: (0.0, 1e4),
-    Metric.POWER_W: (0.0, 1e6),
-    Metric.ENERGY_WH: (0.0, 1e13),
-    Metric.SMOKE: (0.0, 1.0),
-    Metric.GAS: (0.0, 1.0),
-    Metric.SOS: (0.0, 1.0),
-    Metric.BATTERY_PCT: (0.0, 100.0),
+    names.WATER_USE_L: (0.0, 1e6),
+    names.WATER_TOTAL_L: (0.0, 1e12),
+    names.FLOW_L_PER_MIN: (0.0, 1e4),
+    names.POWER_W: (0.0, 1e6),
+    names.ENERGY_WH: (0.0, 1e13),
+    names.SMOKE: (0.0, 1.0),
+    names.GAS: (0.0, 1.0),
+    names.SOS: (0.0, 1.0),
+    names.BATTERY_PCT: (0.0, 100.0),
 }
 #: Events of the ``…/event`` topic, as values.
 EVENTS: dict[str, tuple[str, float]] = {
-    "sos": (Metric.SOS, 1.0),
-    "smoke": (Metric.SMOKE, 1.0),
-    "smoke_clear": (Metric.SMOKE, 0.0),
-    "gas": (Metric.GAS, 1.0),
-    "gas_clear": (Metric.GAS, 0.0),
+    "sos": (names.SOS, 1.0),
+    "smoke": (names.SMOKE, 1.0),
+    "smoke_clear": (names.SMOKE, 0.0),
+    "gas": (names.GAS, 1.0),
+    "gas_clear": (names.GAS, 0.0),
 }
 #: SenML units accepted for each metric, with the factor into the metric's unit
 #: (RFC 8428 §12.1 unit symbols; "L" accepted for "l").
 SENML_UNITS: dict[str, dict[str, float]] = {
-    Metric.WATER_USE_L: {"l": 1.0, "L": 1.0, "m3": 1000.0},
-    Metric.WATER_TOTAL_L: {"l": 1.0, "L": 1.0, "m3": 1000.0},
-    Metric.FLOW_L_PER_MIN: {"l/s": 60.0, "m3/s": 60_000.0},
-    Metric.POWER_W: {"W": 1.0},
-    Metric.ENERGY_WH: {"Wh": 1.0, "J": 1 / 3600.0},
-    Metric.SMOKE: {"": 1.0},
-    Metric.GAS: {"": 1.0},
-    Metric.SOS: {"": 1.0},
-    Metric.BATTERY_PCT: {"%EL": 1.0, "%": 1.0},
+    names.WATER_USE_L: {"l": 1.0, "L": 1.0, "m3": 1000.0},
+    names.WATER_TOTAL_L: {"l": 1.0, "L": 1.0, "m3": 1000.0},
+    names.FLOW_L_PER_MIN: {"l/s": 60.0, "m3/s": 60_000.0},
+    names.POWER_W: {"W": 1.0},
+    names.ENERGY_WH: {"Wh": 1.0, "J": 1 / 3600.0},
+    names.SMOKE: {"": 1.0},
+    names.GAS: {"": 1.0},
+    names.SOS: {"": 1.0},
+    names.BATTERY_PCT: {"%EL": 1.0, "%": 1.0},
 }
 
 
@@ -67,7 +69,7 @@ class Rejected(Exception):
 
 
 def _malformed(detail: str) -> Rejected:
-    return Rejected(RejectReason.MALFORMED, detail)
+    return Rejected(names.MALFORMED, detail)
 
 
 @dataclass
@@ -81,6 +83,15 @@ class DeviceMessage:
     values: list[tuple[str, float, dt.datetime]] = field(default_factory=list)
     token: str | None = None
     firmware: str = ""
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled as its fields (the reader process sends messages to the parent): a
+        # third of the cost of the default, which rebuilds the object from its __dict__.
+        return (
+            DeviceMessage,
+            (self.serial, self.message_id, self.measured_at, self.values, self.token,
+             self.firmware),
+        )  # fmt: skip
 
 
 def parse_time(value: Any, *, now: dt.datetime) -> dt.datetime:
@@ -136,6 +147,25 @@ def _serial_check(serial: str | None, given: Any) -> str:
     if not result:
         raise _malformed("serial: missing")
     return str(result)[:64]
+
+
+class Undecoded(NamedTuple):
+    """A message that could not be decoded: the channel's ``serial`` (or None), the
+    ``reason`` (``malformed``) and a ``detail`` for the log."""
+
+    serial: str | None
+    reason: str
+    detail: str
+
+
+def decode_safe(
+    raw: bytes | str | Any, *, serial: str | None, now: dt.datetime
+) -> DeviceMessage | Undecoded:
+    """``decode``, with a refused message returned as ``Undecoded`` instead of raised."""
+    try:
+        return decode(raw, serial=serial, now=now)
+    except Rejected as exc:
+        return Undecoded(serial, exc.reason, exc.detail)
 
 
 def decode(raw: bytes | str | Any, *, serial: str | None, now: dt.datetime) -> DeviceMessage:
@@ -271,7 +301,7 @@ def _decode_senml(
 
 
 #: Metrics that are states (0/1), for which SenML booleans (vb) are accepted.
-EVENTS_METRICS = frozenset({Metric.SMOKE, Metric.GAS, Metric.SOS})
+EVENTS_METRICS = frozenset({names.SMOKE, names.GAS, names.SOS})
 
 
 def _senml_serial(base_name: str) -> str | None:

@@ -322,19 +322,34 @@ def readings_ingest(
     is retried message by message. ``channel``: ``mqtt`` or ``http`` (for the counters).
     """
     now = _now(now)
-    results: list[IngestResult | None] = [None] * len(messages)
+    items: list[payloads.DeviceMessage | payloads.Undecoded] = []
+    for incoming in messages:
+        item = payloads.decode_safe(incoming.payload, serial=incoming.serial, now=now)
+        if incoming.token is not None and isinstance(item, payloads.DeviceMessage):
+            item.token = incoming.token
+        items.append(item)
+    return readings_apply(items=items, channel=channel, now=now)
+
+
+def readings_apply(
+    *,
+    items: Sequence[payloads.DeviceMessage | payloads.Undecoded],
+    channel: str,
+    now: dt.datetime | None = None,
+) -> list[IngestResult]:
+    """Apply a batch of messages already decoded (``payload.decode_safe``: the MQTT reader
+    process decodes them) as ``readings_ingest`` does; an ``Undecoded`` item is a counted
+    and logged reject. Returns one ``IngestResult`` per item."""
+    now = _now(now)
+    results: list[IngestResult | None] = [None] * len(items)
     decoded: list[tuple[int, payloads.DeviceMessage]] = []
-    for index, incoming in enumerate(messages):
-        try:
-            message = payloads.decode(incoming.payload, serial=incoming.serial, now=now)
-        except payloads.Rejected as exc:
+    for index, item in enumerate(items):
+        if isinstance(item, payloads.Undecoded):
             results[index] = IngestResult(
-                False, exc.reason, exc.detail, serial=(incoming.serial or "")[:64]
+                False, item.reason, item.detail, serial=(item.serial or "")[:64]
             )
-            continue
-        if incoming.token is not None:
-            message.token = incoming.token
-        decoded.append((index, message))
+        else:
+            decoded.append((index, item))
     try:
         with transaction.atomic():
             _Batch(now).apply(decoded, results)

@@ -4,13 +4,16 @@ with the parent, and the parent's end stops the reader."""
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
+import pickle
 import time
 from typing import Any
 
 import pytest
 
-from gridgov.iot.mqtt_reader import Reader, _ParentGone
+from gridgov.iot.mqtt_reader import Reader, _ParentGone, decoded_of
+from gridgov.iot.payload import DeviceMessage, Undecoded
 
 
 @pytest.fixture
@@ -31,7 +34,7 @@ def pair() -> Any:
 def _message(reader: Reader, mid: int) -> None:
     if not reader.pending:
         reader.first_at = time.monotonic()
-    reader.pending.append((mid, 1, "x/devices/S/event", b"{}"))
+    reader.pending.append((mid, 1, decoded_of("x/devices/S/event", b"{}", dt.datetime.now(dt.UTC))))
 
 
 def test_a_full_batch_goes_to_a_ready_parent_one_at_a_time(pair: Any) -> None:
@@ -66,3 +69,20 @@ def test_the_parents_end_stops_the_reader(pair: Any) -> None:
     with pytest.raises(_ParentGone):
         reader._commands()
     assert acked == []
+
+
+def test_the_reader_decodes_with_the_topics_serial_and_never_raises() -> None:
+    now = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    body = b'{"id": "m1", "ts": "2026-03-02T08:00:00+08:00", "values": {"power_w": 5}}'
+    message = decoded_of("gridgov/v1/devices/EM-1/telemetry", body, now)
+    assert isinstance(message, DeviceMessage)
+    assert (message.serial, message.message_id, message.values) == (
+        "EM-1", "m1", [("power_w", 5.0, dt.datetime(2026, 3, 2, tzinfo=dt.UTC))]
+    )  # fmt: skip
+    assert pickle.loads(pickle.dumps(message)) == message  # noqa: S301 - as it crosses the pipe
+    bad = decoded_of("gridgov/v1/devices/EM-1/telemetry", b"{not json", now)
+    assert isinstance(bad, Undecoded)
+    assert (bad.serial, bad.reason) == ("EM-1", "malformed")
+    odd = decoded_of("gridgov/v1/devices/EM-1/telemetry", b'{"id": "m2", "ts": []}', now)
+    assert isinstance(odd, Undecoded)
+    assert odd.reason == "malformed"
