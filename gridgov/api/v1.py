@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
@@ -20,7 +19,11 @@ from gridgov.api.docs import OfflineSwagger
 from gridgov.api.errors import install_error_handlers
 from gridgov.api.schemas import ErrorOut
 from gridgov.core.errors import ValidationFailed
-from gridgov.core.middleware import text_has_nul
+from gridgov.core.validators import (
+    character_name,
+    control_character_message,
+    data_forbidden_character,
+)
 
 DESCRIPTION = """\
 gridgov's API for the web pages, phones and scripts.
@@ -33,14 +36,25 @@ Everything is scoped to the caller's areas. See docs/api.md.
 
 
 class GridgovParser(Parser):
-    """Ninja's JSON parser, refusing text with a NUL character (U+0000) anywhere in the
-    body — PostgreSQL cannot store it — with ``ValidationFailed`` (400, the envelope; see
-    ``errors._handle_http``). URLs and forms are checked by ``RejectNulMiddleware``."""
+    """Ninja's JSON parser, refusing a body whose text (values or keys, at any depth)
+    holds a character of ``gridgov.core.validators.FORBIDDEN_CHARACTERS_RE`` — NUL, the
+    other control characters but TAB, LF and CR, DEL, lone surrogates — with
+    ``ValidationFailed`` code ``control_character`` (422, the envelope, ``details``
+    ``{"field": dotted path, "character": "U+XXXX"}``; see ``errors._handle_http``).
+    URLs and forms are checked by ``core.middleware.RejectControlCharactersMiddleware``."""
 
     def parse_body(self, request: HttpRequest) -> Any:
         data = super().parse_body(request)
-        if text_has_nul(data):
-            raise ValidationFailed(_("Text may not contain NUL characters (U+0000)."))
+        found = data_forbidden_character(data)
+        if found:
+            where, character = found
+            raise ValidationFailed(
+                f"{where}: {control_character_message(character)}"
+                if where
+                else control_character_message(character),
+                code="control_character",
+                details={"field": where, "character": character_name(character)},
+            )
         return data
 
 

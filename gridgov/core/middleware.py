@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
@@ -11,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
+
+from gridgov.core.validators import character_name, data_forbidden_character
 
 
 class ClientLanguageMiddleware:
@@ -49,30 +50,26 @@ class ClientLanguageMiddleware:
         return response
 
 
-class NulCharacter(SuspiciousOperation):
-    """A request carried a NUL character (U+0000), which no text field may hold
-    (PostgreSQL refuses it in text columns; Django's form fields refuse it too)."""
+class ControlCharacter(SuspiciousOperation):
+    """A request carried a character no text may hold
+    (``gridgov.core.validators.FORBIDDEN_CHARACTERS_RE``: NUL and the other control
+    characters but TAB, LF and CR, DEL, lone surrogates, U+FFFE, U+FFFF)."""
 
 
-def text_has_nul(value: Any) -> bool:
-    """Whether ``value`` — a string, or lists and dicts of them (keys included) — holds a
-    NUL character anywhere."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(text_has_nul(k) or text_has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(text_has_nul(v) for v in value)
-    return False
+#: The former name, from when only NUL was refused.
+NulCharacter = ControlCharacter
 
 
-class RejectNulMiddleware:
-    """Refuse a request whose path, query string or form fields hold a NUL character.
+class RejectControlCharactersMiddleware:
+    """Refuse a request whose path, query string or form fields (names and values) hold
+    a character of ``gridgov.core.validators.FORBIDDEN_CHARACTERS_RE``.
 
-    It raises ``NulCharacter`` (a ``SuspiciousOperation``), which Django answers with
+    It raises ``ControlCharacter`` (a ``SuspiciousOperation``), which Django answers with
     ``handler400`` (``gridgov.views.bad_request``: the API's envelope, Open311's error
-    list, or the 400 page) — before any view could pass the character on to the database.
-    JSON bodies of the API are checked by its parser (``gridgov.api.v1``).
+    list, or the 400 page) — before any view could store the character or write it into
+    an export. TAB, LF and CR pass (a textarea's lines). JSON and XML bodies are checked
+    by their parsers (``gridgov.api.v1.GridgovParser``,
+    ``gridgov.open311.formats.post_read``); uploaded files are not text and not checked.
     """
 
     FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -81,9 +78,16 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "\x00" in request.path_info or text_has_nul(dict(request.GET.lists())):
-            raise NulCharacter("NUL character in the URL")
+        found = data_forbidden_character(request.path_info) or data_forbidden_character(
+            dict(request.GET.lists())
+        )
+        if found:
+            raise ControlCharacter(f"{character_name(found[1])} in the URL")
         form = request.method == "POST" and request.content_type in self.FORMS
-        if form and text_has_nul(dict(request.POST.lists())):
-            raise NulCharacter("NUL character in a form field")
+        if form and (found := data_forbidden_character(dict(request.POST.lists()))):
+            raise ControlCharacter(f"{character_name(found[1])} in form field {found[0]!r}")
         return self.get_response(request)
+
+
+#: The name ``settings.MIDDLEWARE`` uses.
+RejectNulMiddleware = RejectControlCharactersMiddleware

@@ -226,17 +226,30 @@ def _template_fields(template: str, name: str) -> set[str]:
     return fields
 
 
+def _yaml_hint(error: Any) -> str:
+    """For a string that YAML read as something else, why: an unquoted ``No``, ``yes``,
+    ``off`` is a boolean to YAML 1.1, ``2017`` a number, ``null`` or nothing ``None``."""
+    value = error.get("input")
+    if error.get("type") != "string_type" or isinstance(value, str | dict | list):
+        return ""
+    return " " + _(
+        '(YAML read %(value)r here: write column names and values in quotes, e.g. "No", '
+        '"Yes", "2017", "null")'
+    ) % {"value": value}
+
+
 def mapping_parse(data: Any, *, source: str = "mapping") -> CaseMapping:
     """Check parsed YAML against the mapping format; return a ``CaseMapping``.
 
     Raises ``ValidationFailed`` listing every problem as ``key.path: message`` (details:
-    ``{"problems": [...]}``).
+    ``{"problems": [...]}``); a string YAML read as a boolean, number or null (an
+    unquoted ``No``) says so and asks for quotes.
     """
     try:
         return CaseMapping.model_validate(data)
     except ValidationError as exc:
         problems = [
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}{_yaml_hint(err)}"
             for err in exc.errors(include_url=False)
         ]
         raise ValidationFailed(

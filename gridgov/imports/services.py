@@ -38,6 +38,13 @@ from gridgov.catalog.choices import Priority
 from gridgov.catalog.models import TaskRule, TaskType
 from gridgov.core.calendar import WorkingCalendar, calendar_current
 from gridgov.core.errors import ValidationFailed
+from gridgov.core.validators import (
+    YEAR_MAX,
+    YEAR_MIN,
+    character_name,
+    text_forbidden_character,
+    year_in_range,
+)
 from gridgov.imports.mapping import ISO, CaseMapping, TimeColumn
 from gridgov.tasks.choices import TaskAction, TaskSource, TaskState
 from gridgov.tasks.models import Task, TaskEvent
@@ -76,7 +83,12 @@ class Reason(models.TextChoices):
     MISSING_NUMBER = "missing_number", gettext_lazy("The number is empty")
     NUMBER_TOO_LONG = "number_too_long", gettext_lazy("The number is too long")
     DUPLICATE_NUMBER = "duplicate_number", gettext_lazy("The number is used by an earlier row")
-    BAD_DATE = "bad_date", gettext_lazy("A time is missing or cannot be read")
+    BAD_DATE = (
+        "bad_date",
+        gettext_lazy(
+            "A time is missing, cannot be read, is outside the accepted years or in the future"
+        ),
+    )
     MISSING_CLOSED_TIME = "missing_closed_time", gettext_lazy("A finished case has no closed time")
     CLOSED_BEFORE_CREATED = "closed_before_created", gettext_lazy("Closed before it was created")
     UNKNOWN_TYPE = "unknown_type", gettext_lazy("The type is not in the mapping")
@@ -86,6 +98,7 @@ class Reason(models.TextChoices):
     OUTSIDE_AREAS = "outside_areas", gettext_lazy("The location lies in no area")
     UNKNOWN_AREA = "unknown_area", gettext_lazy("The area code names no area")
     ROW_WIDTH = "row_width", gettext_lazy("The row's cells do not match the header")
+    CONTROL_CHARACTER = "control_character", gettext_lazy("A cell holds a control character")
 
 
 def case_source_key(*, system: str, number: str) -> str:
@@ -238,9 +251,17 @@ class _Reject(Exception):
 class _Parser:
     """Turns one CSV row (a list of strings) into a ``_Case`` or raises ``_Reject``."""
 
-    def __init__(self, mapping: CaseMapping, header: list[str], calendar: WorkingCalendar) -> None:
+    def __init__(
+        self,
+        mapping: CaseMapping,
+        header: list[str],
+        calendar: WorkingCalendar,
+        now: dt.datetime,
+    ) -> None:
         self.mapping = mapping
         self.calendar = calendar
+        self.now = now
+        self.header = header
         self.at = {name: i for i, name in reversed(list(enumerate(header)))}
         self.width = len(header)
         # A row may leave out trailing empty cells, but not a cell the mapping reads.
@@ -259,6 +280,10 @@ class _Parser:
         return values[at].strip() if at < len(values) else ""
 
     def _time(self, row: dict[str, str], name: str) -> dt.datetime | None:
+        """The cell's time, aware; ``None`` when empty. Rejects (``bad_date``) a value
+        that does not match the format, a year outside ``YEAR_MIN…YEAR_MAX`` (year 1 or
+        9999 would overflow when moved to another zone), and a created or closed time
+        after ``now`` (history has not happened yet; a deadline may lie ahead)."""
         if name not in self.times:
             return None
         column, zone = self.times[name]
@@ -273,7 +298,37 @@ class _Parser:
                 _("%(column)s %(value)r does not match the format %(format)s")
                 % {"column": column.column, "value": text, "format": column.format},
             ) from None
-        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+        if not year_in_range(value):
+            raise _Reject(
+                Reason.BAD_DATE,
+                _("%(column)s %(value)r is not between the years %(min)d and %(max)d")
+                % {"column": column.column, "value": text, "min": YEAR_MIN, "max": YEAR_MAX},
+            )
+        value = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+        if name != "deadline" and value > self.now:
+            raise _Reject(
+                Reason.BAD_DATE,
+                _("%(column)s %(value)r is in the future (after %(now)s)")
+                % {
+                    "column": column.column,
+                    "value": text,
+                    "now": timezone.localtime(self.now).isoformat(timespec="minutes"),
+                },
+            )
+        return value
+
+    def _control_characters(self, values: list[str]) -> None:
+        """Reject a row with a character of ``FORBIDDEN_CHARACTERS_RE`` in any cell: it
+        would reach titles, keys and the timeline (PostgreSQL refuses NUL; exports and
+        Open311's XML cannot hold the others)."""
+        for index, value in enumerate(values):
+            character = text_forbidden_character(value)
+            if character is not None:
+                raise _Reject(
+                    Reason.CONTROL_CHARACTER,
+                    _("%(column)s holds the control character %(character)s")
+                    % {"column": self.header[index], "character": character_name(character)},
+                )
 
     def parse(self, line: int, values: list[str]) -> _Case:
         m = self.mapping
@@ -283,6 +338,7 @@ class _Parser:
                 _("the row has %(cells)d cells, the header %(header)d (a stray comma or quote?)")
                 % {"cells": len(values), "header": self.width},
             )
+        self._control_characters(values)
         if len(values) < self.width:
             values = values + [""] * (self.width - len(values))
         row = {name: values[i] for name, i in self.at.items()}
@@ -734,7 +790,10 @@ def cases_import(
     BOM; ``mapping.delimiter``; a header row); ``mapping`` from ``mapping_load``;
     ``dry_run``: check and count everything, write nothing; ``batch_size`` rows per
     transaction; ``now`` (default the current time) decides whether an open case is past
-    its deadline; ``progress(done, total)`` after every batch, in data rows.
+    its deadline, and a created or closed time after it is rejected (``bad_date``, as is
+    a time whose year is outside ``YEAR_MIN…YEAR_MAX``; a cell with a control character
+    is ``control_character``; dry run and real run alike); ``progress(done, total)``
+    after every batch, in data rows.
 
     Each good row becomes one task: source ``import``, ``source_key``
     ``import:<system>:<number>``, task type and rule from the type map, state from the
@@ -766,7 +825,7 @@ def cases_import(
     now = now or timezone.now()
     header, total = _scan(path, mapping)
     calendar = calendar_current()
-    parser = _Parser(mapping, header, calendar)
+    parser = _Parser(mapping, header, calendar, now)
     fallback = _AreaCodes(mapping) if mapping.area is not None else None
     writer = _Writer(system=mapping.system, calendar=calendar, now=now)
     summary = ImportSummary(dry_run=dry_run, header=header)

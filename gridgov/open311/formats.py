@@ -19,6 +19,12 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from gridgov.core.errors import ValidationFailed
+from gridgov.core.validators import (
+    character_name,
+    control_character_message,
+    data_forbidden_character,
+    text_without_forbidden,
+)
 
 #: A list-valued key (or root) → the tag of each item.
 ITEM_TAGS = {
@@ -54,13 +60,17 @@ def _fill(element: ET.Element, value: Any, tag: str) -> None:
         for child in value:
             _fill(ET.SubElement(element, item_tag), child, item_tag)
     else:
-        element.text = _text(value)
+        # ElementTree writes any character as it is; XML 1.0 forbids the control
+        # characters (a value stored before the input checks would break the document).
+        element.text = text_without_forbidden(_text(value))
 
 
 def xml_bytes(root: str, value: Any) -> bytes:
     """``value`` (dicts, lists, scalars) as an XML document under ``<root>``; a list's
     items take the tag ``ITEM_TAGS[root or key]``; ``None`` is an empty element,
-    booleans ``true``/``false``."""
+    booleans ``true``/``false``. Characters XML 1.0 forbids
+    (``gridgov.core.validators.FORBIDDEN_CHARACTERS_RE``) are left out of the text, so the
+    document is always well-formed."""
     element = ET.Element(root)
     _fill(element, value, root)
     return ET.tostring(element, encoding="utf-8", xml_declaration=True)
@@ -125,7 +135,10 @@ def post_read(request: Any) -> PostData:
     of code → value or list) or XML (a root element whose children are the names;
     ``<attribute><code>value</code></attribute>``, a code repeated for a
     multivaluelist). Query-string parameters (e.g. ``api_key``) count too. Raises
-    ``ValidationFailed`` for a malformed or oversized body."""
+    ``ValidationFailed`` for a malformed or oversized body, and (code
+    ``control_character``) for a name or value holding a character of
+    ``gridgov.core.validators.FORBIDDEN_CHARACTERS_RE`` — whatever the encoding, so a
+    JSON ``\u0000`` is refused as a form's ``%00`` is by the middleware."""
     data = PostData()
     for name, values in request.GET.lists():
         for value in values:
@@ -140,6 +153,14 @@ def post_read(request: Any) -> PostData:
             for value in values:
                 data.add(name, value)
         data.files = request.FILES.getlist("media")
+    found = data_forbidden_character(data.fields) or data_forbidden_character(data.attributes)
+    if found:
+        where, character = found
+        raise ValidationFailed(
+            f"{where}: {control_character_message(character)}",
+            code="control_character",
+            details={"field": where, "character": character_name(character)},
+        )
     return data
 
 

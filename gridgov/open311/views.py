@@ -55,7 +55,8 @@ def _too_many(fmt: str, wait: int) -> HttpResponse:
 
 def endpoint(*methods: str) -> Callable[[View], View]:
     """Wrap a GeoReport v2 view: allowed methods, per-IP throttling, the jurisdiction
-    check, and ``GridgovError`` → the standard error in the requested format."""
+    check (``_other_jurisdiction``), and ``GridgovError`` → the standard error in the
+    requested format."""
 
     def wrap(view: View) -> View:
         @csrf_exempt
@@ -73,11 +74,8 @@ def endpoint(*methods: str) -> Callable[[View], View]:
             if wait := _throttled("ip", ip, settings.GRIDGOV_OPEN311_THROTTLE_PER_IP):
                 return _too_many(fmt, wait)
             jurisdiction = request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id")
-            expected = settings.GRIDGOV_OPEN311_JURISDICTION
-            if jurisdiction and expected and jurisdiction != expected:
-                return error_response(
-                    fmt, 404, [_("Unknown jurisdiction_id %(j)s.") % {"j": jurisdiction[:40]}]
-                )
+            if refused := _other_jurisdiction(fmt, jurisdiction):
+                return refused
             try:
                 return view(request, *args, fmt=fmt, **kwargs)
             except GridgovError as error:
@@ -86,6 +84,22 @@ def endpoint(*methods: str) -> Callable[[View], View]:
         return inner
 
     return wrap
+
+
+def _other_jurisdiction(fmt: str, jurisdiction: str | None) -> HttpResponse | None:
+    """The 404 for a ``jurisdiction_id`` that is not ours, else ``None``.
+
+    GeoReport v2 makes ``jurisdiction_id`` required only where one endpoint serves several
+    jurisdictions. With ``GRIDGOV_OPEN311_JURISDICTION`` set, a request naming another
+    one is refused (it is meant for someone else); unset (the default: the endpoint
+    serves its one city and has no id to compare with), ``jurisdiction_id`` is ignored.
+    """
+    expected = settings.GRIDGOV_OPEN311_JURISDICTION
+    if jurisdiction and expected and jurisdiction != expected:
+        return error_response(
+            fmt, 404, [_("Unknown jurisdiction_id %(j)s.") % {"j": jurisdiction[:40]}]
+        )
+    return None
 
 
 def _api_key(fmt: str, raw: str) -> ApiKey | HttpResponse:
@@ -155,6 +169,9 @@ def service_definition(request: HttpRequest, code: str, *, fmt: str) -> HttpResp
 
 def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     data: PostData = post_read(request)
+    # A JSON or XML body may name the jurisdiction too (a form's is checked by endpoint).
+    if refused := _other_jurisdiction(fmt, data.get("jurisdiction_id")):
+        return refused
     key = _api_key(fmt, data.get("api_key"))
     if isinstance(key, HttpResponse):
         return key
@@ -233,6 +250,8 @@ def updates(request: HttpRequest, *, fmt: str) -> HttpResponse:
     if request.method == "GET":
         for name, value in request.GET.items():
             data.add(name, value)
+    if refused := _other_jurisdiction(fmt, data.get("jurisdiction_id")):
+        return refused
     key = _api_key(fmt, data.get("api_key"))
     if isinstance(key, HttpResponse):
         return key

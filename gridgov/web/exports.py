@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from gridgov.people.names import user_display_name
@@ -81,14 +82,17 @@ def table_xlsx(
     """Return an xlsx workbook (openpyxl) of one sheet: ``header`` as the first, frozen
     row, then ``rows``; ``widths`` in Excel character units per column. ``datetime`` cells
     are written as real Excel datetimes (give them local and naive, see ``local_naive``) shown
-    ``yyyy-mm-dd hh:mm``; ``date`` cells as dates."""
+    ``yyyy-mm-dd hh:mm``; ``date`` cells as dates. Text loses the control characters the
+    xlsx XML cannot hold (openpyxl's ``ILLEGAL_CHARACTERS_RE``; openpyxl would raise
+    ``IllegalCharacterError``): a value stored before the input checks
+    (``gridgov.core.validators.FORBIDDEN_CHARACTERS_RE``) never fails the export."""
     book = Workbook(write_only=False)
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has one sheet
     sheet.title = sheet_title[:31]  # Excel's limit on a sheet name
-    sheet.append(header)
+    sheet.append([_xlsx_cell(v) for v in header])
     for row in rows:
-        sheet.append(row)
+        sheet.append([_xlsx_cell(v) for v in row])
     for index, width in enumerate(widths or [], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for line in sheet.iter_rows(min_row=2):
@@ -101,6 +105,12 @@ def table_xlsx(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
 
 
 def table_csv(*, header: list[str], rows: Iterable[list[Any]]) -> bytes:
