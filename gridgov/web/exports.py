@@ -85,7 +85,8 @@ def table_xlsx(
     ``yyyy-mm-dd hh:mm``; ``date`` cells as dates. Text loses the control characters the
     xlsx XML cannot hold (openpyxl's ``ILLEGAL_CHARACTERS_RE``; openpyxl would raise
     ``IllegalCharacterError``): a value stored before the input checks
-    (``gridgov.core.validators.FORBIDDEN_CHARACTERS_RE``) never fails the export."""
+    (``gridgov.core.validators.FORBIDDEN_CHARACTERS_RE``) never fails the export. A text
+    beginning with ``=`` stays text, never a formula."""
     book = Workbook(write_only=False)
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has one sheet
@@ -97,7 +98,11 @@ def table_xlsx(
         sheet.column_dimensions[get_column_letter(index)].width = width
     for line in sheet.iter_rows(min_row=2):
         for cell in line:
-            if isinstance(cell.value, dt.datetime):
+            if cell.data_type == "f":
+                # openpyxl takes a text beginning with "=" for a formula; a resident's
+                # "=HYPERLINK(…)" must stay text (OWASP "CSV Injection").
+                cell.data_type = "s"
+            elif isinstance(cell.value, dt.datetime):
                 cell.number_format = "yyyy-mm-dd hh:mm"
             elif isinstance(cell.value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
@@ -113,10 +118,16 @@ def _xlsx_cell(value: Any) -> Any:
     return value
 
 
+#: What a spreadsheet may read as the start of a formula (OWASP "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def table_csv(*, header: list[str], rows: Iterable[list[Any]]) -> bytes:
     """Return ``header`` and ``rows`` as CSV in UTF-8 with a byte-order mark (so that
     Excel reads Chinese text as UTF-8); datetimes ``YYYY-MM-DD HH:MM``, dates ISO,
-    ``None`` empty."""
+    ``None`` empty. A text beginning with one of ``FORMULA_START`` gets a leading ``'``
+    so that Excel shows it as text instead of running it (OWASP "CSV Injection");
+    numbers are written as they are."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -130,6 +141,8 @@ def _csv_cell(value: Any) -> Any:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return "" if value is None else value
 
 

