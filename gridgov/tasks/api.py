@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from gridgov.api.schemas import (
     AreaCode,
@@ -41,6 +41,7 @@ from gridgov.areas.models import Area, AreaLevel
 from gridgov.catalog.choices import Priority
 from gridgov.catalog.models import TaskType
 from gridgov.core.errors import NotFound, ValidationFailed
+from gridgov.core.validators import YEAR_MAX, YEAR_MIN, year_in_range
 from gridgov.people.models import Department
 from gridgov.people.names import user_display_name
 from gridgov.people.selectors import area_codes_visible_to
@@ -424,7 +425,10 @@ class TransferIn(Schema):
 
 
 class ExtensionRequestIn(Schema):
-    until: Moment = Field(description="The deadline asked for (ISO 8601).")
+    until: Moment = Field(
+        description="The deadline asked for (ISO 8601): after the current deadline and at "
+        "most 366 days after it (after now, for a task without one); otherwise 422."
+    )
     reason: Reason
 
 
@@ -726,6 +730,16 @@ def task_extension_decision_view(
 # --- directives ---------------------------------------------------------------------------
 
 
+def _day_in_range(value: dt.date) -> dt.date:
+    if not year_in_range(value):
+        raise ValueError(f"the year must be between {YEAR_MIN} and {YEAR_MAX}")
+    return value
+
+
+#: A local date in the years ``core.validators.YEAR_MIN…YEAR_MAX``.
+Day = Annotated[dt.date, AfterValidator(_day_in_range)]
+
+
 class DirectiveIn(Schema):
     title: Annotated[Text, StringConstraints(min_length=1, max_length=200)]
     instruction: Annotated[Text, StringConstraints(min_length=1, max_length=5000)]
@@ -741,8 +755,8 @@ class DirectiveIn(Schema):
     indicator_target: (
         Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] | None
     ) = None
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
+    period_start: Day | None = None
+    period_end: Day | None = None
 
 
 class DirectiveOut(Schema):

@@ -46,6 +46,7 @@ from gridgov.catalog.choices import Priority
 from gridgov.catalog.models import TaskRule, TaskType
 from gridgov.core.calendar import CALENDAR_UNITS, deadline_compute, working_time_between
 from gridgov.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gridgov.core.validators import YEAR_MAX, YEAR_MIN, year_in_range
 from gridgov.people.choices import Role
 from gridgov.people.models import Department, Household, Membership, Place
 from gridgov.people.selectors import user_can_access_area, user_memberships
@@ -1576,6 +1577,35 @@ def task_resume(
     )
 
 
+#: How far an extension may move a deadline, in days: at most a year (and a day) past the
+#: current deadline (or past now, for a task without one). An extension (延期) buys time
+#: for work already under way; a longer delay is a new task or a suspension (挂账), and a
+#: date like 9998-12-31 is a typing mistake that would leave the task never due.
+EXTENSION_MAX_DAYS = 366
+
+
+def _extension_bound_check(
+    until: dt.datetime, *, deadline: dt.datetime | None, now: dt.datetime
+) -> None:
+    """Raise ``ValidationFailed`` (``details={"field": "until"}``) when ``until`` lies
+    outside the years ``YEAR_MIN…YEAR_MAX`` or more than ``EXTENSION_MAX_DAYS`` days after
+    ``deadline`` (``now`` when the task has none)."""
+    if not year_in_range(until):
+        raise ValidationFailed(
+            _("The new deadline %(until)s is outside the years %(min)d to %(max)d.")
+            % {"until": _iso(until), "min": YEAR_MIN, "max": YEAR_MAX},
+            details={"field": "until"},
+        )
+    base = deadline or now
+    if until - base > dt.timedelta(days=EXTENSION_MAX_DAYS):
+        raise ValidationFailed(
+            _("The new deadline %(until)s is more than %(days)d days after %(base)s; an "
+              "extension moves a deadline by at most a year.")
+            % {"until": _iso(until), "days": EXTENSION_MAX_DAYS, "base": _iso(base)},
+            details={"field": "until", "max_days": EXTENSION_MAX_DAYS},
+        )  # fmt: skip
+
+
 def task_extension_request(
     *,
     actor: Any,
@@ -1587,9 +1617,11 @@ def task_extension_request(
 ) -> Task:
     """Request an extension (延期申请) of an open task's deadline to ``until``.
 
-    ``until``: an aware datetime after the current deadline and after now; ``reason``
-    required. Sets ``extension_status = requested``. Actor: the assignee (or a handler of
-    the task's department). Notifies the dispatcher. Raises ``ValidationFailed``,
+    ``until``: an aware datetime after the current deadline and after now, at most
+    ``EXTENSION_MAX_DAYS`` (366) days after the current deadline (after now for a task
+    without one) and in the years 1970–9998; ``reason`` required. Sets
+    ``extension_status = requested``. Actor: the assignee (or a handler of the task's
+    department). Notifies the dispatcher. Raises ``ValidationFailed``,
     ``PermissionDenied``, ``Conflict`` (not open, or a request already pending).
     """
     now = _now(now)
@@ -1619,6 +1651,7 @@ def task_extension_request(
                 % {"until": _iso(until), "deadline": _iso(t.deadline)},
                 details={"field": "until"},
             )
+        _extension_bound_check(until, deadline=t.deadline, now=now)
         t.extension_status = ExtensionStatus.REQUESTED
         t.extension_requested_until = until
         return {
@@ -1663,7 +1696,9 @@ def task_extension_decide(
 
     Approve: ``deadline`` becomes the requested date (``deadline_original`` keeps the
     first deadline), ``extension_count`` += 1, ``yellow_at`` moves, an overdue flag is
-    cleared if the new deadline is ahead. Refuse: needs a ``note``; the deadline stays.
+    cleared if the new deadline is ahead; a request beyond ``EXTENSION_MAX_DAYS`` after the
+    current deadline (one made before that rule) cannot be approved, only refused. Refuse:
+    needs a ``note``; the deadline stays.
     Actor: a dispatcher over the task's area who did not request it. Notifies the
     assignee. Raises ``ValidationFailed``, ``PermissionDenied``, ``Conflict`` (no request
     pending).
@@ -1701,6 +1736,7 @@ def task_extension_decide(
             "deadline_before": _iso(t.deadline) if t.deadline else None,
         }
         if approve:
+            _extension_bound_check(t.extension_requested_until, deadline=t.deadline, now=now)
             task_deadline_set(t, t.extension_requested_until)
             t.extension_count += 1
             t.extension_status = ExtensionStatus.APPROVED

@@ -4,7 +4,10 @@ gridgov generate --from 2025-06-01 --until 2025-07-01 [--rule CODE …] [--area 
 
 Every active recurring rule × every target it selects × every occurrence in
 ``[--from, --until)`` (local dates; ``--until`` is excluded) becomes one dispatched task.
-Reruns create only what is missing. See docs/tasks.md, "Routine generation".
+Reruns create only what is missing. The window is at most ``WINDOW_DAYS_MAX`` (366) days
+and lies in the years ``YEAR_MIN…YEAR_MAX``: generation is the routine ahead of time, and a
+window of decades would commit millions of tasks batch by batch before anyone could stop it.
+See docs/tasks.md, "Routine generation".
 """
 
 from __future__ import annotations
@@ -21,7 +24,12 @@ from tqdm import tqdm
 
 from gridgov.areas.selectors import area_get_by_code
 from gridgov.core.errors import GridgovError
+from gridgov.core.validators import YEAR_MAX, YEAR_MIN, year_in_range
 from gridgov.tasks.generation import BATCH_SIZE, GenerationSummary, generation_run
+
+#: The longest window one run may generate, in days (a leap year; ``simulate`` has the same
+#: bound). Longer horizons are several runs, each of them checked by a person.
+WINDOW_DAYS_MAX = 366
 
 
 def _date(text: str) -> dt.date:
@@ -49,7 +57,10 @@ class Command(BaseCommand):
             "--until", dest="end", type=_date, metavar="DATE",
             help="day after the window (YYYY-MM-DD, excluded)",
         )  # fmt: skip
-        end.add_argument("--days", type=int, metavar="N", help="the window is N days from --from")
+        end.add_argument(
+            "--days", type=int, metavar="N",
+            help=f"the window is N days from --from (1–{WINDOW_DAYS_MAX})",
+        )  # fmt: skip
         parser.add_argument(
             "--rule", dest="rules", action="extend", nargs="+", metavar="CODE",
             help="only these rules (6-digit codes; default: every active recurring rule)",
@@ -74,10 +85,7 @@ class Command(BaseCommand):
 
         if options["start"] is None:
             options["start"] = timezone.localdate()
-        if options["days"] is not None:
-            if options["days"] < 1:
-                raise CommandError(_("--days must be at least 1"))
-            options["end"] = options["start"] + dt.timedelta(days=options["days"])
+        self._window(options)
         try:
             area = area_get_by_code(code=options["area"]) if options["area"] else None
             summary = generation_run(
@@ -97,6 +105,42 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary.as_dict(), ensure_ascii=False))
         else:
             self._print(summary)
+
+    def _window(self, options: dict[str, Any]) -> None:
+        """Set ``options["end"]`` from ``--days`` and check the window: raise
+        ``CommandError`` when ``--days`` is outside ``1…WINDOW_DAYS_MAX``, when the window is
+        longer than ``WINDOW_DAYS_MAX`` days, or when a day of it is outside the years
+        ``YEAR_MIN…YEAR_MAX`` (``gridgov.core.validators``). An empty window is left to
+        ``generation_run``, which refuses it."""
+        start: dt.date = options["start"]
+        days: int | None = options["days"]
+        self._year("--from", start)
+        if days is not None:
+            if not 1 <= days <= WINDOW_DAYS_MAX:
+                raise CommandError(
+                    _("--days must be between 1 and %(max)d (got %(days)d).")
+                    % {"max": WINDOW_DAYS_MAX, "days": days}
+                )
+            # No overflow: start is at most YEAR_MAX-12-31, and YEAR_MAX + 1 is a valid year.
+            options["end"] = start + dt.timedelta(days=days)
+        end: dt.date = options["end"]
+        if end > start:
+            self._year("--until", end - dt.timedelta(days=1))
+        if (end - start).days > WINDOW_DAYS_MAX:
+            raise CommandError(
+                _("The window is %(days)d days long; one run generates at most %(max)d days "
+                  "(routine tasks ahead of time). Generate a long horizon in several runs.")
+                % {"days": (end - start).days, "max": WINDOW_DAYS_MAX}
+            )  # fmt: skip
+
+    @staticmethod
+    def _year(name: str, day: dt.date) -> None:
+        if not year_in_range(day):
+            raise CommandError(
+                _("%(name)s: the window must lie in the years %(min)d to %(max)d "
+                  "(got %(day)s).")
+                % {"name": name, "min": YEAR_MIN, "max": YEAR_MAX, "day": day.isoformat()}
+            )  # fmt: skip
 
     def _print(self, summary: GenerationSummary) -> None:
         self.stdout.write(
