@@ -11,10 +11,18 @@ from django.utils.translation import gettext_lazy as _
 from gridgov.analytics.selectors import month_first_day
 from gridgov.areas.models import Area, AreaLevel
 from gridgov.core.errors import ValidationFailed
-from gridgov.core.validators import DateField
+from gridgov.core.validators import YEAR_MIN, DateField
 
 #: The longest period the dashboard accepts, in days (a year and a day for leap years).
 MAX_DAYS = 366
+#: The first day any analysis may look at (``core.validators.YEAR_MIN``, 1 January).
+EARLIEST_DAY = dt.date(YEAR_MIN, 1, 1)
+#: The earliest month of the ranking: the ranking compares with the month before, which
+#: must itself lie in ``YEAR_MIN…YEAR_MAX`` (so February of ``YEAR_MIN``).
+EARLIEST_RANKING_MONTH = dt.date(YEAR_MIN, 2, 1)
+#: The days ``analytics.selectors.hotspot_rising`` compares, ending on the page's last day:
+#: the last 7 days and the 7 before them.
+RISING_SPAN_DAYS = 14
 
 
 class AreaPickerForm(forms.Form):
@@ -70,10 +78,18 @@ class RankingForm(AreaPickerForm):
     )
 
     def clean_month(self) -> dt.date:
+        """The month's first day; refused when not ``YYYY-MM``, outside the years
+        ``YEAR_MIN…YEAR_MAX``, or before ``EARLIEST_RANKING_MONTH`` (no month before it)."""
         try:
-            return month_first_day(self.cleaned_data["month"])
+            month = month_first_day(self.cleaned_data["month"])
         except ValidationFailed as error:
             raise forms.ValidationError(error.message) from None
+        if month < EARLIEST_RANKING_MONTH:
+            raise forms.ValidationError(
+                _("The earliest month is %(month)s: the ranking compares with the month before.")
+                % {"month": f"{EARLIEST_RANKING_MONTH:%Y-%m}"}
+            )
+        return month
 
 
 class HotspotForm(AreaPickerForm):
@@ -84,3 +100,21 @@ class HotspotForm(AreaPickerForm):
     )
     days = forms.IntegerField(label=_("Window (days)"), min_value=1, max_value=MAX_DAYS)
     min_events = forms.IntegerField(label=_("At least (events)"), min_value=2, max_value=1000)
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse a window reaching before ``EARLIEST_DAY``: the ``days`` ending on ``end``
+        and the ``RISING_SPAN_DAYS`` the rising categories compare must both start on or
+        after it."""
+        data = super().clean() or {}
+        end, days = data.get("end"), data.get("days")
+        if isinstance(end, dt.date) and isinstance(days, int):
+            # No overflow: ``end`` is in YEAR_MIN…YEAR_MAX and ``days`` at most MAX_DAYS.
+            first = end - dt.timedelta(days=max(days, RISING_SPAN_DAYS) - 1)
+            if first < EARLIEST_DAY:
+                raise forms.ValidationError(
+                    _("The window starts on %(start)s; the analysis starts on %(earliest)s "
+                      "at the earliest (the window, and the two weeks the rising categories "
+                      "compare).")
+                    % {"start": first.isoformat(), "earliest": EARLIEST_DAY.isoformat()}
+                )  # fmt: skip
+        return data
