@@ -24,6 +24,7 @@ from gridgov.areas.selectors import area_locate
 from gridgov.campaigns.models import AssignmentSlip, Campaign
 from gridgov.catalog.models import TaskType
 from gridgov.core.errors import GridgovError, PermissionDenied, ValidationFailed
+from gridgov.core.validators import year_check
 from gridgov.people.choices import Role
 from gridgov.people.models import Place
 from gridgov.people.selectors import user_can_access_area, user_holds_role
@@ -57,18 +58,25 @@ _LEVEL_LENGTHS = sorted(CODE_LENGTH.values())
 
 
 def campaign_month(value: dt.date | str | None) -> dt.date | None:
-    """Normalise a month to its first day: a date (any day of it) or ``"YYYY-MM"``.
+    """Normalise a month to its first day: a date (any day of it) or ``"YYYY-MM"``;
+    ``None`` or ``""`` give ``None``.
 
-    Raises ``ValidationFailed`` for anything else.
+    Raises ``ValidationFailed`` for anything else, and for a year outside
+    ``core.validators.YEAR_MIN…YEAR_MAX`` (1970–9998, as every date gridgov accepts).
     """
     if value is None or value == "":
         return None
     if isinstance(value, dt.date):
-        return value.replace(day=1)
-    try:
-        return dt.datetime.strptime(str(value), "%Y-%m").date()  # noqa: DTZ007 (a date)
-    except ValueError as exc:
-        raise ValidationFailed(_("%(value)r is not a month (YYYY-MM).") % {"value": value}) from exc
+        first = value.replace(day=1)
+    else:
+        try:
+            first = dt.datetime.strptime(str(value), "%Y-%m").date()  # noqa: DTZ007 (a date)
+        except ValueError as exc:
+            raise ValidationFailed(
+                _("%(value)r is not a month (YYYY-MM).") % {"value": value}
+            ) from exc
+    year_check(first, name="month")
+    return first
 
 
 def _photo_problems(photo: Any, *, label: str) -> list[str]:
@@ -210,9 +218,11 @@ def campaign_issue(
     address fill in the slip's) or
     ``lon``/``lat`` (WGS84; the grid containing the point receives it), plus an optional
     ``address``. Slips are numbered 1… in the order given. ``deadline``: aware, after
-    ``now``, the deadline of every slip's task. ``month``: the month of the "三个一" cycle
-    (a date or ``"YYYY-MM"``), or ``None`` for a batch outside the cycle. ``actor``: the
-    command centre, or a community admin over every slip's grid (``None`` = system).
+    ``now``, in the years 1970–9998 (the manager page also keeps it within
+    ``core.calendar.DEADLINE_HORIZON_DAYS``), the deadline of every slip's task.
+    ``month``: the month of the "三个一" cycle (a date or ``"YYYY-MM"``, years 1970–9998),
+    or ``None`` for a batch outside the cycle. ``actor``: the command centre, or a
+    community admin over every slip's grid (``None`` = system).
 
     All or nothing: any bad slip rejects the whole batch, with every slip's problems in
     ``details={"slips": [{"number": n, "errors": [...]}]}``. Raises ``ValidationFailed``
@@ -238,6 +248,7 @@ def campaign_issue(
         raise ValidationFailed(
             _("The deadline %(deadline)s is not after now.") % {"deadline": deadline.isoformat()}
         )
+    year_check(deadline, name="deadline")
     first_day = campaign_month(month)
     slips = list(slips)
     if not slips:

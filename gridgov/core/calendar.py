@@ -35,16 +35,19 @@ from django.utils.translation import gettext as _
 
 from gridgov.core.choices import TimeLimitUnit
 from gridgov.core.errors import ValidationFailed
+from gridgov.core.validators import YEAR_MAX, YEAR_MIN, year_in_range
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DEADLINE_HORIZON_DAYS",
     "CalendarYearUnknownWarning",
     "WorkingCalendar",
     "calendar_cache_clear",
     "calendar_current",
     "calendar_warnings_reset",
     "deadline_compute",
+    "deadline_set_by_hand_check",
     "format_time_limit",
     "is_working_day",
     "next_working_day",
@@ -575,3 +578,44 @@ def deadline_compute(
     """
     cal = calendar if calendar is not None else calendar_current()
     return cal.deadline(start, amount, unit)
+
+
+# --- Deadlines set by hand ---------------------------------------------------------------------
+
+#: How far ahead of now a deadline typed in by a person may lie, in days: a directive's or
+#: a batch of assignment slips' deadline. The work they carry is this year's work (a month,
+#: a campaign, at most a year-end goal), so a year and a day — 366 days — covers every real
+#: case; a later date is a typing mistake (9999-12-31) that would leave tasks never due.
+DEADLINE_HORIZON_DAYS = 366
+
+
+def deadline_set_by_hand_check(
+    deadline: dt.datetime, *, now: dt.datetime, name: str = "deadline"
+) -> None:
+    """Check a deadline a person typed in (a directive's, a campaign's).
+
+    Inputs: ``deadline`` and ``now`` aware datetimes; ``name`` the field, for ``details``.
+    Rule: ``now < deadline <= now + DEADLINE_HORIZON_DAYS`` days, and the deadline's local
+    year within ``core.validators.YEAR_MIN…YEAR_MAX``. Raises ``ValidationFailed``
+    (``details={name: deadline}``) otherwise; returns ``None``.
+    """
+    details = {name: deadline.isoformat()}
+    if not year_in_range(deadline):
+        raise ValidationFailed(
+            _("The deadline %(deadline)s is outside the years %(min)d to %(max)d.")
+            % {"deadline": deadline.isoformat(), "min": YEAR_MIN, "max": YEAR_MAX},
+            details=details,
+        )
+    if deadline <= now:
+        raise ValidationFailed(
+            _("The deadline %(deadline)s is not in the future.")
+            % {"deadline": deadline.isoformat()},
+            details=details,
+        )
+    if deadline - now > dt.timedelta(days=DEADLINE_HORIZON_DAYS):
+        raise ValidationFailed(
+            _("The deadline %(deadline)s is more than %(days)d days ahead; set one within a "
+              "year.")
+            % {"deadline": deadline.isoformat(), "days": DEADLINE_HORIZON_DAYS},
+            details=details,
+        )  # fmt: skip

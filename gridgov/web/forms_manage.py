@@ -21,9 +21,12 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.areas.models import Area, AreaLevel
 from gridgov.areas.selectors import area_valid_q
+from gridgov.campaigns.services import campaign_month
 from gridgov.catalog.choices import Priority
 from gridgov.catalog.models import Category, TaskType
-from gridgov.core.validators import ID_MAX, DateField
+from gridgov.core.calendar import deadline_set_by_hand_check
+from gridgov.core.errors import ValidationFailed
+from gridgov.core.validators import ID_MAX, DateField, year_in_range
 from gridgov.people.selectors import area_queryset_visible_to, scope_queryset
 from gridgov.tasks.choices import (
     EVENT_SOURCES,
@@ -85,6 +88,44 @@ def figure_list_params(
     return {**query, **extra}
 
 
+def _id_out_of_range(value: Any) -> bool:
+    """Whether ``value`` reads as a whole number outside ``1…ID_MAX`` (what the database's
+    integer key could not hold: SQLite raises ``OverflowError`` past 2^63). Anything not a
+    whole number is left to Django's own checks."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return False
+    return not 1 <= number <= ID_MAX
+
+
+class IdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """``forms.ModelChoiceField`` of an integer primary key that refuses an id outside
+    ``1…core.validators.ID_MAX`` as an invalid choice before querying (not a 500)."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and _id_out_of_range(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """``forms.ModelMultipleChoiceField`` of integer primary keys that refuses an id
+    outside ``1…core.validators.ID_MAX`` as an invalid choice before querying."""
+
+    def clean(self, value: Any) -> Any:
+        for pk in value if isinstance(value, list | tuple) else []:
+            if _id_out_of_range(pk):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super().clean(value)
+
+
 class TaskFilterForm(forms.Form):
     """The task list's filters (GET). Every field is optional.
 
@@ -120,7 +161,7 @@ class TaskFilterForm(forms.Form):
     source = forms.ChoiceField(
         label=_("Source"), required=False, choices=_blank(TaskSource.choices)
     )
-    task_type = forms.ModelChoiceField(
+    task_type = IdChoiceField(
         label=_("Task type"), required=False, queryset=TaskType.objects.all(), empty_label="—"
     )
     category = forms.CharField(label=_("Category code"), required=False, max_length=16)
@@ -311,7 +352,7 @@ class NoteForm(IdempotentForm):
 class DispatchForm(IdempotentForm):
     """Dispatch: to the chosen worker, or by the routing rules when none is chosen."""
 
-    assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+    assignee: forms.ModelChoiceField[Any] = IdChoiceField(
         label=_("Grid worker"),
         required=False,
         queryset=get_user_model().objects.none(),
@@ -378,15 +419,31 @@ def _deadline_field() -> forms.DateTimeField:
     )
 
 
+def _deadline_clean(value: dt.datetime) -> dt.datetime:
+    """The deadline made aware (local time), refused when it lies more than
+    ``core.calendar.DEADLINE_HORIZON_DAYS`` ahead or outside the years 1970–9998
+    (``deadline_set_by_hand_check``). A deadline not after now passes here: the service
+    (``directive_issue``, ``campaign_issue``) refuses it with its own message."""
+    aware = value if timezone.is_aware(value) else timezone.make_aware(value)
+    now = timezone.now()
+    if aware <= now and year_in_range(aware):
+        return aware
+    try:
+        deadline_set_by_hand_check(aware, now=now)
+    except ValidationFailed as error:
+        raise forms.ValidationError(error.message, code="deadline") from None
+    return aware
+
+
 def _task_type_field() -> forms.ModelChoiceField[TaskType]:
-    return forms.ModelChoiceField(
+    return IdChoiceField(
         label=_("Task type"),
         queryset=TaskType.objects.order_by("code"),
         empty_label="—",
     )
 
 
-class _AreaChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+class _AreaChoices(IdMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{'· ' * obj.depth}{obj.name} ({obj.code})"
 
@@ -449,8 +506,7 @@ class DirectiveForm(IdempotentForm):
         indicator.choices = [("", "—")] + [(k, v.label) for k, v in INDICATORS.items()]
 
     def clean_deadline(self) -> dt.datetime:
-        value: dt.datetime = self.cleaned_data["deadline"]
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
+        return _deadline_clean(self.cleaned_data["deadline"])
 
 
 class CampaignForm(IdempotentForm):
@@ -470,9 +526,18 @@ class CampaignForm(IdempotentForm):
         help_text=_("Empty for a batch outside the monthly ranking."),
     )
 
+    def clean_month(self) -> str:
+        """``YYYY-MM`` in the years 1970–9998 (``campaigns.services.campaign_month``), or
+        empty."""
+        text: str = self.cleaned_data["month"]
+        try:
+            campaign_month(text)
+        except ValidationFailed as error:
+            raise forms.ValidationError(error.message, code="month") from None
+        return text
+
     def clean_deadline(self) -> dt.datetime:
-        value: dt.datetime = self.cleaned_data["deadline"]
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
+        return _deadline_clean(self.cleaned_data["deadline"])
 
 
 class SlipForm(forms.Form):

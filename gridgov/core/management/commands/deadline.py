@@ -12,16 +12,27 @@ from django.utils.translation import gettext as _
 
 from gridgov.core.calendar import calendar_current, parse_time_limit, unknown_years_message
 from gridgov.core.errors import GridgovError, ValidationFailed
+from gridgov.core.validators import YEAR_MAX, YEAR_MIN, year_in_range
 
 
 def _parse_start(text: str) -> dt.datetime:
+    """The start as a datetime; ``ValidationFailed`` when unreadable or when its year lies
+    outside ``core.validators.YEAR_MIN…YEAR_MAX`` (so the message names the start, not
+    the time limit, when the deadline would pass year 9999)."""
     try:
-        return dt.datetime.fromisoformat(text)
+        start = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ValidationFailed(
             _("Cannot read the start %(text)r; write it like 2026-02-13T10:00+08:00.")
             % {"text": text}
         ) from None
+    if not year_in_range(start):
+        raise ValidationFailed(
+            _("The start %(start)s is out of range: its year must be between %(min)d and "
+              "%(max)d.")
+            % {"start": start.isoformat(), "min": YEAR_MIN, "max": YEAR_MAX}
+        )  # fmt: skip
+    return start
 
 
 class Command(BaseCommand):
