@@ -104,7 +104,8 @@ def test_locate_csv_appends_columns_and_counts(
         "rows": 7,
         "located": 2,
         "outside": 1,
-        "without_coordinates": 4,
+        "without_coordinates": 2,  # blank, (0, 0)
+        "invalid_coordinates": 2,  # abc, Web Mercator metres
         "out": str(out),
     }
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
@@ -120,7 +121,10 @@ def test_locate_csv_appends_columns_and_counts(
 def test_locate_csv_prints_a_summary_without_json(tree: dict[str, Area], tmp_path: Path) -> None:
     source = write_csv(tmp_path / "a.csv", "x,y\n120.025,30.008\n", bom=False)
     text = locate(csv=str(source), lon_column="x", lat_column="y", out=str(tmp_path / "o.csv"))
-    assert "1 rows: 1 located, 0 outside every area, 0 without coordinates" in text
+    assert (
+        "1 rows: 1 located, 0 outside every area, 0 without coordinates, 0 with invalid "
+        "coordinates" in text
+    )
 
 
 def test_locate_csv_names_a_missing_column(tree: dict[str, Area], tmp_path: Path) -> None:

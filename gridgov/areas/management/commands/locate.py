@@ -44,6 +44,21 @@ def parse_coordinate_pair(lon_text: str, lat_text: str) -> tuple[float, float]:
     return lon, lat
 
 
+def coordinates_missing(lon_text: str, lat_text: str) -> bool:
+    """Whether a row gives no coordinates at all: both cells blank, or exactly (0, 0) (see
+    ``parse_coordinate_pair``). A row with something else ``parse_coordinate_pair`` cannot
+    use (text, ``nan``, ``inf``, ``1e308``, a value outside lon ±180 / lat ±90, one cell
+    blank) has *invalid* coordinates: counted apart, because it points at a broken export
+    rather than at a case nobody placed."""
+    lon, lat = (lon_text or "").strip(), (lat_text or "").strip()
+    if not lon and not lat:
+        return True
+    try:
+        return float(lon) == 0 and float(lat) == 0
+    except ValueError:
+        return False
+
+
 def _chunks(reader: Iterator[list[str]], size: int) -> Iterator[list[list[str]]]:
     chunk: list[list[str]] = []
     for row in reader:
@@ -118,7 +133,13 @@ class Command(BaseCommand):
             raise CommandError(_("--csv needs --lon-column, --lat-column and --out"))
         if out.resolve() == source.resolve():
             raise CommandError(_("--out must not be the input file %(path)s") % {"path": source})
-        counts = {"rows": 0, "located": 0, "outside": 0, "without_coordinates": 0}
+        counts = {
+            "rows": 0,
+            "located": 0,
+            "outside": 0,
+            "without_coordinates": 0,
+            "invalid_coordinates": 0,
+        }
         # Write beside the target and move into place only when everything succeeded, so a
         # failure (bad column, bad encoding, a crash) never leaves a half-written or emptied
         # --out file behind.
@@ -170,7 +191,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 _(
                     "%(rows)d rows: %(located)d located, %(outside)d outside every area, "
-                    "%(without_coordinates)d without coordinates; written to %(out)s"
+                    "%(without_coordinates)d without coordinates, %(invalid_coordinates)d with "
+                    "invalid coordinates; written to %(out)s"
                 )
                 % {**counts, "out": out}
             )
@@ -195,13 +217,11 @@ class Command(BaseCommand):
         writer.writerow(header)
         bar = tqdm(unit=" rows", file=sys.stderr, disable=None, leave=False)
         for chunk in _chunks(reader, CHUNK_ROWS):
-            pairs = [
-                parse_coordinate_pair(
-                    row[lon_at] if lon_at < len(row) else "",
-                    row[lat_at] if lat_at < len(row) else "",
-                )
+            cells = [
+                (row[lon_at] if lon_at < len(row) else "", row[lat_at] if lat_at < len(row) else "")
                 for row in chunk
             ]
+            pairs = [parse_coordinate_pair(lon, lat) for lon, lat in cells]
             coords = np.array(pairs, dtype=np.float64).reshape(-1, 2)
             ids = area_locate_many_ids(coords[:, 0], coords[:, 1], on=options["on"])
             has_coords = np.isfinite(coords[:, 0])
@@ -209,7 +229,12 @@ class Command(BaseCommand):
             counts["rows"] += len(chunk)
             counts["located"] += int(found.sum())
             counts["outside"] += int((has_coords & ~found).sum())
-            counts["without_coordinates"] += int((~has_coords).sum())
+            missing = sum(
+                1 for ok, (lon, lat) in zip(has_coords.tolist(), cells, strict=True)
+                if not ok and coordinates_missing(lon, lat)
+            )  # fmt: skip
+            counts["without_coordinates"] += missing
+            counts["invalid_coordinates"] += int((~has_coords).sum()) - missing
             unique = np.unique(ids[found]).tolist()
             info = {
                 pk: (a.code, a.name, a.ref)
