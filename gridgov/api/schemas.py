@@ -24,12 +24,6 @@ DEFAULT_LIMIT = 50
 MAX_OFFSET = 10_000_000
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("NUL characters are not allowed")
-    return value
-
-
 def _aware(value: dt.datetime) -> dt.datetime:
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
@@ -38,8 +32,11 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value
 
 
-#: A free text input (no NUL characters).
-Text = Annotated[str, AfterValidator(_no_nul)]
+#: A free text input. The characters no text may hold (NUL and the other controls,
+#: ``core.validators.FORBIDDEN_CHARACTERS_RE``) never get this far: the API's JSON
+#: parser and the middleware refuse them. A plain ``str``, so that length constraints
+#: on it speak of characters ("String should have at most 200 characters").
+Text = str
 #: An area code: 6 to 18 digits (see ``gridgov.areas.models.CODE_LENGTH``).
 AreaCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,18}$")]
 #: A catalogue code: 2, 4 or 6 digits.

@@ -72,6 +72,17 @@ def test_a_report_outside_every_area_or_by_a_user_without_role_is_refused(
     assert error["code"] == "permission_denied"
 
 
+def test_a_title_too_long_is_refused_in_characters(street: TaskStreet) -> None:
+    body = {"task_type": street.types["patrol"].code, "lon": 120.005, "lat": 30.005}
+    error = envelope(post(bearer_client(street["chen"]), "/api/v1/tasks", body | {
+        "title": "井" * 201
+    }), 422)  # fmt: skip
+    [problem] = error["details"]
+    assert problem["loc"][-1] == "title"
+    assert problem["type"] == "string_too_long"
+    assert "200 characters" in problem["msg"]
+
+
 def test_an_idempotent_report_creates_one_task(street: TaskStreet) -> None:
     client = bearer_client(street["chen"])
     body = {"task_type": street.types["patrol"].code, "lon": 120.005, "lat": 30.005, "title": "x"}
