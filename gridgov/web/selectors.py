@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.errors import PermissionDenied
 from gridgov.people.choices import Role
 from gridgov.people.selectors import user_memberships
-from gridgov.tasks.choices import TaskState, TrafficLight
+from gridgov.tasks.choices import OPEN_STATES, TaskState, TrafficLight
 from gridgov.tasks.models import Task
 from gridgov.tasks.selectors import task_light_annotate, task_list_visible_to
 from gridgov.tasks.services import _require_handler, _require_handler_strict
@@ -131,3 +134,56 @@ def task_map_point(task: Task) -> tuple[float, float] | None:
     if task.lon is not None and task.lat is not None:
         return (task.lon, task.lat)
     return None
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One figure of a manager's home: what waits for them, and where it is listed."""
+
+    key: str
+    label: str
+    count: int
+    url: str
+
+
+#: What a manager's home puts first: key, label, the task list's filters that list
+#: exactly those tasks (``forms_manage.TaskFilterForm``), and the condition counted.
+ATTENTION = (
+    ("to_register", _("Reports to register"), {"state": TaskState.REPORTED.value}),
+    ("to_dispatch", _("Registered, to dispatch"), {"state": TaskState.REGISTERED.value}),
+    ("sent_back", _("Sent back, to dispatch again"), {"state": TaskState.SENT_BACK.value}),
+    ("to_verify", _("Handled, to verify"), {"state": TaskState.HANDLED.value}),
+    ("overdue_now", _("Overdue now"), {"overdue": "now"}),
+)
+
+
+def manager_attention_for(user: Any, *, now: dt.datetime) -> list[Attention]:
+    """What waits for a manager in their areas at ``now``, for their home page: reports
+    to register, tasks to dispatch (registered, sent back), handled tasks to verify and
+    open tasks past their deadline (not suspended; the dashboard's "overdue now"). Each
+    count is the number of rows the task list shows for ``Attention.filters`` (same
+    scope, ``tasks.selectors.task_list_visible_to``); ``Attention.url`` lists them (the
+    verification queue for the handled ones). One query."""
+    conditions = {
+        "to_register": Q(state=TaskState.REPORTED),
+        "to_dispatch": Q(state=TaskState.REGISTERED),
+        "sent_back": Q(state=TaskState.SENT_BACK),
+        "to_verify": Q(state=TaskState.HANDLED),
+        "overdue_now": Q(state__in=OPEN_STATES, suspended_at__isnull=True, deadline__lt=now),
+    }
+    counts = task_list_visible_to(user).aggregate(
+        **{key: Count("pk", filter=condition) for key, condition in conditions.items()}
+    )
+    task_list = reverse("manage:tasks")
+    return [
+        Attention(
+            key=key,
+            label=str(label),
+            count=counts[key] or 0,
+            # The handled tasks are worked in the verification queue, the rest in the list.
+            url=reverse("manage:verify")
+            if key == "to_verify"
+            else f"{task_list}?{urlencode(filters)}",
+        )
+        for key, label, filters in ATTENTION
+    ]

@@ -27,12 +27,13 @@ from gridgov.notifications.services import notification_mark_read
 from gridgov.people.masking import mask_name, mask_phone
 from gridgov.people.models import Household
 from gridgov.people.rules import NAME, PHONE
-from gridgov.people.selectors import user_reveal_classes
+from gridgov.people.selectors import user_holds_role, user_reveal_classes
 from gridgov.people.services import household_reveal, resident_reveal
 from gridgov.tasks.choices import TaskSource
 from gridgov.tasks.models import Task, TaskAttachment
 from gridgov.tasks.selectors import task_list_visible_to, task_timeline, task_traffic_light
 from gridgov.tasks.services import (
+    DISPATCHER_ROLES,
     task_accept,
     task_create,
     task_extension_request,
@@ -49,6 +50,7 @@ from gridgov.web.forms import (
     feedback_problems_apply,
 )
 from gridgov.web.selectors import (
+    manager_attention_for,
     task_actions_for,
     task_groups_by_light,
     task_list_todo_for,
@@ -118,7 +120,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """The user's home: the today list of a grid worker or a department handler (the tasks
     they may act on, ``task_list_todo_for``); for other roles, links onward."""
     if not user_has_task_list(request.user):
-        return render(request, "web/home.html")
+        context: dict[str, Any] = {}
+        if user_holds_role(request.user, DISPATCHER_ROLES):
+            context["attention"] = manager_attention_for(request.user, now=timezone.now())
+        return render(request, "web/home.html", context)
     now = timezone.now()
     tasks = list(task_list_todo_for(request.user, now=now))
     for task in tasks:

@@ -32,3 +32,13 @@ def iot_nav_link(context: Any) -> SafeString:
         _("Alarms"),
         badge,
     )
+
+
+@register.simple_tag(takes_context=True)
+def iot_open_alarm_count(context: Any) -> int | None:
+    """The number of open (active or acknowledged) alarms in the user's areas, for the
+    managers' home; ``None`` without a request."""
+    request = context.get("request")
+    if request is None:
+        return None
+    return alarm_list_visible_to(request.user).count()

@@ -179,3 +179,40 @@ def test_managers_get_the_navigation(login: Any, tasks: dict[str, Any]) -> None:
     assert 'class="badge verify-count"' in page
     worker_page = login("chen").get("/").content.decode()
     assert "/manage/" not in worker_page
+
+
+@pytest.mark.django_db
+def test_the_managers_home_counts_what_waits_and_links_to_exactly_it(
+    login: Any, street: TaskStreet
+) -> None:
+    patrol = street.types["patrol"]
+
+    def task(area: str, state: str, **fields: Any) -> Task:
+        return make_task(area=street[area], task_type=patrol, state=state, **fields)
+
+    task("g11", TaskState.REPORTED)
+    task("g12", TaskState.REPORTED)
+    task("g11", TaskState.REGISTERED)
+    task("g11", TaskState.SENT_BACK)
+    task("g11", TaskState.HANDLED, assignee=street["chen"])
+    task("g11", TaskState.ACCEPTED, assignee=street["chen"], deadline=NOW - dt.timedelta(hours=2))
+    task("g21", TaskState.REPORTED)  # community c2: not lin's
+    client = login("lin")
+    response = client.get("/")
+    attention = {item.key: item for item in response.context["attention"]}
+    assert {key: item.count for key, item in attention.items()} == {
+        "to_register": 2,
+        "to_dispatch": 1,
+        "sent_back": 1,
+        "to_verify": 1,
+        "overdue_now": 1,
+    }
+    for key, item in attention.items():
+        listed = client.get(item.url)
+        assert listed.status_code == 200, item.url
+        rows = listed.context["tasks"] if key == "to_verify" else listed.context["page"]
+        count = len(rows) if key == "to_verify" else rows.paginator.count
+        assert count == item.count, key
+    assert 'href="/iot/alarms/"' in response.content.decode()
+    # A grid worker's home is the today list, without these figures.
+    assert "attention" not in login("chen").get("/").context
