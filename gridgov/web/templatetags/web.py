@@ -13,7 +13,7 @@ from gridgov.people.selectors import user_holds_role
 from gridgov.tasks.choices import TaskState
 from gridgov.tasks.selectors import task_list_visible_to
 from gridgov.tasks.services import DISPATCHER_ROLES
-from gridgov.web.selectors import user_is_grid_worker, user_role_labels
+from gridgov.web.selectors import user_has_task_list, user_is_grid_worker, user_role_labels
 
 register = template.Library()
 
@@ -28,6 +28,12 @@ def web_roles(user: Any) -> str:
 def web_is_grid_worker(user: Any) -> bool:
     """Whether the user's navigation is the grid worker's."""
     return user_is_grid_worker(user)
+
+
+@register.simple_tag
+def web_has_task_list(user: Any) -> bool:
+    """Whether the user's home is a today list (grid worker, department handler)."""
+    return user_has_task_list(user)
 
 
 @register.simple_tag

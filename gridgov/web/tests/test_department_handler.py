@@ -57,6 +57,8 @@ def test_the_home_lists_the_departments_tasks_by_light_then_due(
     page = login("he").get("/").content.decode()
     assert "请在管理后台办理" not in page
     assert "今日任务" in page
+    # The top bar names the home as what it is for them.
+    assert 'aria-current="page">今日任务</a>' in page
     positions = [page.index(t.title) for t in (overdue, noise, later)]
     assert positions == sorted(positions)
     assert page.index('id="group-red"') < page.index(overdue.title) < page.index('id="group-green"')
