@@ -27,10 +27,12 @@ the winner wrote.
 Speed: the deadline, the dispatch time, the task number's day and the constant columns
 are computed once per (rule, occurrence), titles once per (rule, target), routing from one
 ``RoutingTable`` built per run (no queries after that), the calendar from one snapshot.
-Rows are written as plain tuples, no model instances (``COPY`` on PostgreSQL, one
+Rows are written as plain tuples, no model instances (binary ``COPY`` on PostgreSQL, one
 ``executemany`` on SQLite) and the timeline rows with one ``INSERT … SELECT`` per batch and
-action, so the per-task Python work is a key, a route and a tuple. See docs/tasks.md, "Routine
-generation", and ``bench/bench_generate.py``.
+action, so the per-task Python work is a key, a route and a tuple. On PostgreSQL the batches
+go through ``CONNECTIONS`` connections side by side (``lanes``), each dispatch day's always
+through the same one, in order, so the numbers are those one connection would give. See
+docs/tasks.md, "Routine generation", and ``bench/bench_generate.py``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,12 +61,14 @@ from gridgov.core.errors import ValidationFailed
 from gridgov.people.masking import mask_address
 from gridgov.people.models import Household, Place
 from gridgov.tasks.choices import TaskAction, TaskSource, TaskState
+from gridgov.tasks.lanes import Lanes, lanes_usable
 from gridgov.tasks.models import Task, TaskEvent
 from gridgov.tasks.routing import RoutingTable
 from gridgov.tasks.selectors import task_yellow_at
 
 __all__ = [
     "BATCH_SIZE",
+    "CONNECTIONS",
     "DAILY_WINDOW_DAYS",
     "GenerationSummary",
     "RuleCount",
@@ -76,6 +81,12 @@ __all__ = [
 #: that a crash loses little and a batch's ``IN`` list stays far below SQLite's 32,766
 #: bound variables.
 BATCH_SIZE = 5000
+#: Connections writing batches side by side on PostgreSQL (``lanes``): the tasks of a
+#: dispatch day always go through the same one, in order, so that day's numbers come out
+#: as they would from one connection. Most of a batch's time is the server's (index
+#: entries, foreign-key checks at commit), so a second server process nearly halves the
+#: run where the server has the cores. SQLite, and a run inside a transaction, use one.
+CONNECTIONS = 2
 #: The daily job's window: today and tomorrow (local dates). Tomorrow's occurrences are
 #: generated a day ahead; today's are checked again (a no-op unless yesterday's run failed).
 DAILY_WINDOW_DAYS = 2
@@ -328,8 +339,11 @@ class _Writer:
         marks = ", ".join(["%s"] * len(ordered))
         # Identifiers come from the models' meta, quoted; values are all parameters.
         self.task_sql = f"INSERT INTO {qn(Task._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-        self.task_copy = f"COPY {qn(Task._meta.db_table)} ({columns}) FROM STDIN"
-        # The columns' types named once, so that COPY picks each value's dumper once.
+        # Binary COPY: each value goes out in its wire form, with no text to format and
+        # parse (a tenth of the client's time of text COPY for these rows).
+        self.task_copy = f"COPY {qn(Task._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+        # The columns' types named once, so that COPY picks each value's dumper once
+        # (binary COPY needs them: the server takes each value as exactly that type).
         self.copy_types = [
             (fields[name].db_type(connection) or "text").split("(")[0] for name in ordered
         ]
@@ -482,6 +496,7 @@ def generation_run(
     batch_size: int = BATCH_SIZE,
     now: dt.datetime | None = None,
     progress: ProgressCallback | None = None,
+    connections: int = CONNECTIONS,
 ) -> GenerationSummary:
     """Generate the routine tasks of the window ``[start, end)``; return what was done.
 
@@ -490,7 +505,10 @@ def generation_run(
     all of them); ``area`` limits the targets to grids, households and places inside it;
     ``batch_size`` tasks per transaction; ``now`` the creation time (default
     ``timezone.now()``); ``progress(done, total)`` is called after every batch with the
-    triples handled so far (created, skipped or retired) and the run's total.
+    triples handled so far (created, skipped or retired) and the run's total (from the
+    thread that wrote the batch); ``connections`` how many database connections write
+    batches side by side (see ``CONNECTIONS`` and ``lanes.lanes_usable``: one on SQLite
+    or inside a transaction). The result does not depend on it.
 
     Each task: source ``routine``, state ``dispatched``, the rule's task type and
     priority, the target's area and location, the title "rule name: target", the
@@ -536,22 +554,38 @@ def generation_run(
     if progress:
         progress(0, total)
 
-    def flush(pending: _Pending) -> None:
+    # Lanes write batches (in their own threads) while this thread expands the next. The
+    # expansion counts skipped and retired triples in ``summary``; the lanes count what
+    # their batches did in ``written``, under the lock.
+    lanes = Lanes(lanes_usable(connections))
+    written: dict[str, RuleCount] = defaultdict(RuleCount)
+    bookkeeping = threading.Lock()
+
+    def handled() -> int:
+        expanded = sum(c.skipped + c.retired for c in summary.per_rule.values())
+        return expanded + sum(c.created + c.skipped for c in written.values())
+
+    def write(pending: _Pending) -> None:
         created = _flush(pending, writer, task_numbers_allocate)
         wanted: dict[str, int] = defaultdict(int)
         for code in pending.rules:
             wanted[code] += 1
-        for code, n in wanted.items():
-            counts = summary.per_rule[code]
-            counts.created += created.get(code, 0)
-            # Written by a concurrent run between our read of the keys and this batch.
-            counts.skipped += n - created.get(code, 0)
-        summary.batches += 1
-        if progress:
-            progress(_handled(summary), total)
+        with bookkeeping:
+            for code, n in wanted.items():
+                written[code].created += created.get(code, 0)
+                # Written by a concurrent run between our read of the keys and this batch.
+                written[code].skipped += n - created.get(code, 0)
+            summary.batches += 1
+            if progress:
+                progress(handled(), total)
 
-    pending = _Pending()
-    with _bulk_session():
+    def flush(lane: int) -> None:
+        batch, pending[lane] = pending[lane], _Pending()
+        lanes.submit(lane, lambda: write(batch))
+
+    # One batch being filled per lane; a dispatch day's tasks always go to the same lane.
+    pending = [_Pending() for _lane in range(lanes.count)]
+    with _bulk_session(), lanes:
         for rule, occurrences, found in plan:
             for key, day, row in _expand(
                 rule=rule,
@@ -566,17 +600,22 @@ def generation_run(
                 end=end_dt,
                 counts=summary.per_rule[rule.code],
             ):
-                pending.rows.append(row)
-                pending.keys.append(key)
-                pending.days.append(day)
-                pending.rules.append(rule.code)
-                if len(pending) >= batch_size:
-                    flush(pending)
-                    pending = _Pending()
-        if pending:
-            flush(pending)
-        elif progress:
-            progress(_handled(summary), total)
+                lane = day.toordinal() % lanes.count
+                batch = pending[lane]
+                batch.rows.append(row)
+                batch.keys.append(key)
+                batch.days.append(day)
+                batch.rules.append(rule.code)
+                if len(batch) >= batch_size:
+                    flush(lane)
+        for lane, batch in enumerate(pending):
+            if batch:
+                flush(lane)
+    if progress:
+        progress(handled(), total)
+    for code, counts in written.items():
+        summary.per_rule[code].created += counts.created
+        summary.per_rule[code].skipped += counts.skipped
     for counts in summary.per_rule.values():
         summary.created += counts.created
         summary.skipped += counts.skipped
@@ -599,10 +638,6 @@ def _bulk_session() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
-
-
-def _handled(summary: GenerationSummary) -> int:
-    return sum(c.created + c.skipped + c.retired for c in summary.per_rule.values())
 
 
 def _expand(

@@ -8,7 +8,9 @@ one's UPDATE finds the flag already set and changes nothing. The changed ids com
 from ``UPDATE … RETURNING id`` (PostgreSQL, SQLite ≥ 3.35) in one statement per batch;
 on a database without RETURNING, a per-row claim loop does the same more slowly.
 
-Steps, in order, each in batches of ``BATCH_SIZE`` with one transaction per batch:
+Steps, in order, each in batches of ``BATCH_SIZE`` with one transaction per batch (on
+PostgreSQL claimed on ``CONNECTIONS`` connections side by side, see ``lanes``: the claims
+are compare-and-sets, so batches need no order):
 
 1. **overdue**: open, not suspended tasks (feedback submitted — ``handled`` — stops the
    clock) whose deadline has passed → ``is_overdue``, ``overdue_at = deadline``, an
@@ -31,6 +33,8 @@ escalate. Each escalation is an ``escalate`` timeline row with ``data = {"level"
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import logging
 import sqlite3
 import time
@@ -54,6 +58,7 @@ from gridgov.notifications.services import NotificationSpec, notification_queue_
 from gridgov.people.choices import Role
 from gridgov.people.models import Membership
 from gridgov.tasks.choices import OPEN_STATES, TaskAction, TaskState
+from gridgov.tasks.lanes import Lanes, lanes_usable
 from gridgov.tasks.models import Task, TaskEvent
 
 logger = logging.getLogger(__name__)
@@ -76,6 +81,10 @@ EVENT_COLUMNS = (
 )
 #: Tasks per claim statement and transaction.
 BATCH_SIZE = 2000
+#: Connections claiming batches side by side on PostgreSQL (``lanes``): a batch is a
+#: transaction of its own and the claims are compare-and-sets, so batches need no order.
+#: SQLite, and a sweep inside a transaction, use one.
+CONNECTIONS = 2
 #: Area code lengths of the levels (district … micro-grid): a task's area's ancestors.
 _CODE_LENGTHS = (6, 9, 12, 15, 18)
 
@@ -104,6 +113,15 @@ class SweepReport:
             "notifications": self.notifications,
             "seconds": round(self.seconds, 3),
         }
+
+    def add(self, other: SweepReport) -> None:
+        """Add the counts of ``other`` (one batch's) to this report's."""
+        self.overdue += other.overdue
+        for level, count in other.escalated.items():
+            self.escalated[level] = self.escalated.get(level, 0) + count
+        self.supervision_created += other.supervision_created
+        self.supervision_resolved += other.supervision_resolved
+        self.notifications += other.notifications
 
 
 def escalation_thresholds() -> dict[int, int]:
@@ -349,15 +367,15 @@ def _recipients_of(level: int, c: _Candidate, people: _Recipients) -> list[int]:
 class _Pass:
     """One sweep's state: as of ``now``, the calendar, thresholds, templates, recipients."""
 
-    def __init__(self, now: dt.datetime, report: SweepReport, calendar: WorkingCalendar) -> None:
+    def __init__(self, now: dt.datetime, calendar: WorkingCalendar) -> None:
         self.now = now
-        self.report = report
         self.calendar = calendar
         day_length = sum((end - start for start, end in calendar.periods), dt.timedelta())
         self.thresholds = {
             level: day_length * days for level, days in escalation_thresholds().items()
         }
         self.templates = {level: _templates(level) for level in (1, 2, 3)}
+        self.supervision_note = _("%(hours).1f working hours overdue.")
         self.level_data = {level: {"level": level} for level in (1, 2, 3)}
         self.nobody = _("nobody")
         self.zone = timezone.get_current_timezone()
@@ -366,12 +384,18 @@ class _Pass:
         # (and a step repeated after a service reset its flags gets a key of its own).
         self.key = _key(now)
         self._people: _Recipients | None = None
+        self._recipients: dict[
+            tuple[int, int | None, int | None, str], tuple[list[int], list[str]]
+        ] = {}
 
-    @property
-    def people(self) -> _Recipients:
+    def load_people(self) -> _Recipients:
+        """The recipients, loaded on first use (a sweep with nothing to do reads none);
+        ``sweep_run`` loads them before lanes read them side by side."""
         if self._people is None:
             self._people = _Recipients()
         return self._people
+
+    people = property(load_people)
 
     def eligible(self) -> Any:
         """Tasks that may have a step due: not yet overdue, or below a level whose
@@ -393,12 +417,15 @@ class _Pass:
         level = max((lv for lv, t in self.thresholds.items() if worked >= t), default=0)
         return level, worked.total_seconds() / 3600
 
-    def run_batch(self, batch: list[_Candidate]) -> None:
-        """Claim and record every step the tasks of ``batch`` have due, in one transaction.
+    def run_batch(self, batch: list[_Candidate]) -> SweepReport:
+        """Claim and record every step the tasks of ``batch`` have due, in one transaction;
+        return what this batch did. Safe to run in several threads at once (read
+        ``people`` first: it is loaded on first use).
 
         Tasks are grouped by (old flag, old level, new level); each group is one
         compare-and-set on the old values, so only rows still as they were read move.
         """
+        report = SweepReport(now=self.now)
         groups: dict[tuple[bool, int, int], list[tuple[_Candidate, float]]] = defaultdict(list)
         for c in batch:
             level, hours = self.target(c)
@@ -410,7 +437,8 @@ class _Pass:
         with transaction.atomic():
             events: list[tuple[Any, ...]] = []
             records: list[tuple[Any, ...]] = []
-            specs: list[NotificationSpec] = []
+            # By level, so that consecutive inbox rows share their data (written once).
+            specs: dict[int, list[NotificationSpec]] = {1: [], 2: [], 3: []}
             for (was_overdue, old, new), members in groups.items():
                 assignments: dict[str, Any] = {"updated_at": now}
                 if not was_overdue:
@@ -425,15 +453,17 @@ class _Pass:
                 for c, hours in members:
                     if c.id not in changed:
                         continue  # another sweep (or a service) moved it first
+                    missed = _key(c.deadline)
                     if not was_overdue:
-                        self.report.overdue += 1
-                        events.append(self.overdue_event(c))
+                        report.overdue += 1
+                        events.append(self.overdue_event(c, missed))
+                    values = self.message_values(c, hours)
                     for level in range(old + 1, new + 1):
-                        self.report.escalated[level] += 1
-                        events.append(self.escalate_event(c, level, hours))
-                        specs.append(self.notification(c, level, hours))
+                        report.escalated[level] += 1
+                        events.append(self.escalate_event(c, level, hours, missed))
+                        specs[level].append(self.notification(c, level, values))
                         if level == 3:
-                            note = _("%(hours).1f working hours overdue.") % {"hours": hours}
+                            note = self.supervision_note % {"hours": hours}
                             records.append((c.id, level, note, now, ""))
             rows_insert(TaskEvent, EVENT_COLUMNS, events)
             rows_insert(
@@ -442,23 +472,29 @@ class _Pass:
                 records,
                 ignore_conflicts=True,  # at most one open record per task
             )
-            self.report.supervision_created += len(records)
-            self.report.notifications += notification_queue_many(items=specs, now=now)
+            report.supervision_created += len(records)
+            report.notifications += notification_queue_many(
+                items=itertools.chain.from_iterable(specs.values()), now=now
+            )
+        return report
 
-    def overdue_event(self, c: _Candidate) -> tuple[Any, ...]:
+    def overdue_event(self, c: _Candidate, missed: str) -> tuple[Any, ...]:
+        """The ``overdue`` timeline row; ``missed`` is ``_key(c.deadline)``."""
         data = {"deadline": c.deadline.isoformat(), "noticed_at": self.now.isoformat()}
-        key = f"overdue:{_key(c.deadline)}:{self.key}"
+        key = f"overdue:{missed}:{self.key}"
         return (c.id, TaskAction.OVERDUE.value, c.deadline, "", "", "", data, key)
 
-    def escalate_event(self, c: _Candidate, level: int, hours: float) -> tuple[Any, ...]:
+    def escalate_event(
+        self, c: _Candidate, level: int, hours: float, missed: str
+    ) -> tuple[Any, ...]:
+        """The ``escalate`` timeline row of ``level``; ``missed`` is ``_key(c.deadline)``."""
         data = {"level": level, "working_hours_overdue": round(hours, 2)}
-        key = f"escalate:{level}:{_key(c.deadline)}:{self.key}"
+        key = f"escalate:{level}:{missed}:{self.key}"
         return (c.id, TaskAction.ESCALATE.value, self.now, "", "", "", data, key)
 
-    def notification(self, c: _Candidate, level: int, hours: float) -> NotificationSpec:
-        kind, title, body = self.templates[level]
-        recipients = _recipients_of(level, c, self.people)
-        values = {
+    def message_values(self, c: _Candidate, hours: float) -> dict[str, str]:
+        """What the notification templates of every level fill in, for one task."""
+        return {
             "number": c.number,
             "title": c.title,
             "area": c.area_name,
@@ -466,6 +502,11 @@ class _Pass:
             "hours": f"{hours:.1f}",
             "assignee": c.assignee_name or self.nobody,
         }
+
+    def notification(self, c: _Candidate, level: int, values: dict[str, str]) -> NotificationSpec:
+        """The notification of escalation ``level`` for ``c`` (``values``: see above)."""
+        kind, title, body = self.templates[level]
+        recipients, names = self.recipients(level, c)
         return NotificationSpec(
             recipient_ids=recipients,
             kind=kind,
@@ -474,8 +515,19 @@ class _Pass:
             task_id=c.id,
             task_number=c.number,
             data=self.level_data[level],
-            recipient_names=[self.people.names.get(u, str(u)) for u in recipients],
+            recipient_names=names,
         )
+
+    def recipients(self, level: int, c: _Candidate) -> tuple[list[int], list[str]]:
+        """Who hears of ``c`` reaching ``level`` (ids and names), looked up once per
+        (level, assignee, department, area): most tasks of a batch share them."""
+        key = (level, c.assignee_id, c.department_id, c.area_code)
+        found = self._recipients.get(key)
+        if found is None:
+            people = self.people
+            ids = _recipients_of(level, c, people)
+            found = self._recipients[key] = (ids, [people.names.get(u, str(u)) for u in ids])
+        return found
 
 
 def _resolve_finished(now: dt.datetime, report: SweepReport) -> None:
@@ -487,15 +539,24 @@ def _resolve_finished(now: dt.datetime, report: SweepReport) -> None:
         )
 
 
-def sweep_run(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepReport:
+def sweep_run(
+    *,
+    now: dt.datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    connections: int = CONNECTIONS,
+) -> SweepReport:
     """Mark overdue tasks and escalate them, once; return what was done.
 
     ``now``: an aware datetime (default: the current time) — the sweep acts as of then
-    (tests, ``gridgov sweep --now``, replaying a missed night). Safe to run concurrently
-    with itself and with the services: every step is a compare-and-set and only the
-    rows a run changed get a timeline row and a notification. Thresholds: see
-    ``escalation_thresholds`` (working days on the official calendar). Raises nothing
-    for bad data: tasks without a deadline are never overdue.
+    (tests, ``gridgov sweep --now``, replaying a missed night). ``batch_size``: tasks per
+    claim and transaction; ``connections``: how many database connections claim batches
+    side by side (see ``CONNECTIONS`` and ``lanes.lanes_usable``: one on SQLite or inside a
+    transaction; the result does not depend on it). Safe to run concurrently with itself
+    and with the services: every step is a compare-and-set and only the rows a run
+    changed get a timeline row and a notification. Thresholds: see
+    ``escalation_thresholds`` (working days on the official calendar). Raises
+    ``ValidationFailed`` for a naive ``now``; nothing for bad data: tasks without a
+    deadline are never overdue.
     """
     started = time.perf_counter()
     now = now or timezone.now()
@@ -504,14 +565,23 @@ def sweep_run(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -
             _("The sweep needs a time with a time zone, not %(now)s.") % {"now": now.isoformat()}
         )
     report = SweepReport(now=now)
-    sweep = _Pass(now, report, calendar_current())
+    sweep = _Pass(now, calendar_current())
     eligible = sweep.eligible()
     after = None
-    while batch := _candidates(eligible, batch_size, after):
-        after = (batch[-1].deadline, batch[-1].id)
-        sweep.run_batch(batch)
-        if len(batch) < batch_size:
-            break
+    batches = []
+    # This thread reads the next batch while the lanes claim and record the ones before.
+    with Lanes(lanes_usable(connections)) as lanes:
+        for lane in itertools.count():
+            batch = _candidates(eligible, batch_size, after)
+            if not batch:
+                break
+            after = (batch[-1].deadline, batch[-1].id)
+            sweep.load_people()
+            batches.append(lanes.submit(lane, functools.partial(sweep.run_batch, batch)))
+            if len(batch) < batch_size:
+                break
+    for done in batches:
+        report.add(done.result())
     _resolve_finished(now, report)
     report.seconds = time.perf_counter() - started
     logger.info("sweep: %s", report.as_dict())

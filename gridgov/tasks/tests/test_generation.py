@@ -539,3 +539,69 @@ def test_the_command_takes_a_number_of_days_from_today(town: TaskStreet) -> None
     assert summary["from"].startswith("2025-06-09T00:00")
     assert summary["until"].startswith("2025-06-16T00:00")
     assert summary["created"] > 0
+
+
+# --- lanes (several connections) -------------------------------------------------------------
+
+
+def _written() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Every generated task and timeline row, as comparable tuples."""
+    tasks = sorted(
+        Task.objects.values_list(
+            "source_key", "number", "area_id", "assignee_id", "department_id",
+            "needs_attention", "title", "deadline", "dispatched_at", "yellow_at",
+        )
+    )  # fmt: skip
+    rows = sorted(
+        (key, action, at, json.dumps(data, sort_keys=True))
+        for key, action, at, data in TaskEvent.objects.values_list(
+            "task__source_key", "action", "at", "data"
+        )
+    )
+    return tasks, rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lanes_write_exactly_what_one_connection_writes(
+    town: TaskStreet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridgov.tasks.models import TaskNumberCounter
+    from gridgov.tasks.tests.test_lanes import record_lanes
+
+    used = record_lanes(monkeypatch)
+    two = run(connections=2, batch_size=3)
+    in_lanes = _written()
+    # On PostgreSQL the dispatch days (the 1st and the five Mondays) alternate between
+    # two connections; SQLite has one writer at a time and uses one.
+    assert used == ({0, 1} if connection.vendor == "postgresql" else {0})
+    Task.objects.all().delete()
+    TaskNumberCounter.objects.all().delete()
+    one = run(connections=1, batch_size=3)
+    assert _written() == in_lanes
+    assert two.as_dict() | {"batches": 0} == one.as_dict() | {"batches": 0}
+    assert two.created == 32
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_batch_in_a_lane_fails_the_run_and_leaves_the_others_whole(
+    town: TaskStreet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = generation._Writer.write
+
+    def write(self: Any, rows: list[Any], keys: list[str]) -> None:
+        if any(":20250630T" in key for key in keys):  # the last Monday's batches
+            raise RuntimeError("disk full")
+        real_write(self, rows, keys)
+
+    monkeypatch.setattr(generation._Writer, "write", write)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run(connections=2, batch_size=3)
+    # Every batch written is whole; the failed one left nothing; a rerun fills the gap.
+    assert not Task.objects.filter(source_key__contains=":20250630T").exists()
+    for task in Task.objects.all():
+        assert task.events.count() == 2
+    monkeypatch.setattr(generation._Writer, "write", real_write)
+    before = Task.objects.count()
+    assert 0 < before < 32
+    assert run(connections=2).created == 32 - before
+    assert Task.objects.count() == 32

@@ -407,3 +407,43 @@ def test_an_approved_extension_restarts_the_ladder_from_the_new_deadline(
     report = sweep_run(now=at("2026-03-20 17:31"))
     assert report.overdue == 1
     assert report.escalated == {1: 1, 2: 0, 3: 0}
+
+
+# --- Lanes (several connections) ----------------------------------------------------------------
+
+
+def _swept() -> tuple[list[Any], ...]:
+    """What a sweep wrote, as comparable tuples (ids of tasks, not of the rows)."""
+    tasks = sorted(Task.objects.values_list("id", "is_overdue", "escalation_level", "overdue_at"))
+    timeline = sorted(
+        (task_id, action, json.dumps(data, sort_keys=True), key)
+        for task_id, action, data, key in TaskEvent.objects.values_list(
+            "task_id", "action", "data", "idempotency_key"
+        )
+    )
+    inbox = sorted(Notification.objects.values_list("recipient_id", "kind", "task_id", "body"))
+    outbox = sorted(OutboxMessage.objects.values_list("channel", "target", "kind"))
+    records = sorted(SupervisionRecord.objects.values_list("task_id", "level", "note"))
+    return tasks, timeline, inbox, outbox, records
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lanes_sweep_exactly_what_one_connection_sweeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridgov.tasks.tests.factories import make_task_street
+    from gridgov.tasks.tests.test_lanes import record_lanes
+
+    street = make_task_street()
+    for day in range(2, 14):  # overdue by 6 … 18 days: every level, in several batches
+        task_in(street, deadline=at(f"2026-03-{day:02d} 12:00"))
+        task_in(street, deadline=at(f"2026-03-{day:02d} 15:00"), assignee=None)
+    used = record_lanes(monkeypatch)
+    two = sweep_run(now=at("2026-03-20 12:00"), batch_size=5, connections=2)
+    in_lanes = _swept()
+    assert used == ({0, 1} if connection.vendor == "postgresql" else {0})
+    for model in (TaskEvent, Notification, OutboxMessage, SupervisionRecord):
+        model.objects.all().delete()
+    Task.objects.update(is_overdue=False, overdue_at=None, escalation_level=0, escalated_at=None)
+    one = sweep_run(now=at("2026-03-20 12:00"), batch_size=5, connections=1)
+    assert _swept() == in_lanes
+    assert two.as_dict() | {"seconds": 0} == one.as_dict() | {"seconds": 0}
+    assert two.overdue == 24
