@@ -110,3 +110,9 @@ def test_messages_are_translated_to_chinese_by_default() -> None:
         call_command("deadline", "2026-02-13T10:00", "3 work_day")
     with translation.override("zh-hans"):
         assert str(CalendarDay.objects.get(date=dt.date(2026, 2, 16))) == "2026-02-16 休息日 (春节)"
+    out = StringIO()
+    with translation.override("zh-hans"):
+        call_command("calendar", "show", "2026", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("2026：已知")
+    assert "2026-02-14 星期六 工作日 春节" in out.getvalue()

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext as _
 
 from gridgov.core import selectors, services
 from gridgov.core.errors import GridgovError
@@ -49,11 +51,22 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result.__dict__, ensure_ascii=False))
             return
         self.stdout.write(
-            f"chinesecalendar {result.package_version}: years {result.years[0]}–"
-            f"{result.years[-1]}; days created {result.days_created}, updated "
-            f"{result.days_updated}, unchanged {result.days_unchanged}, deleted "
-            f"{result.days_deleted}, kept (manual) {result.manual_kept}; years added "
-            f"{result.years_created}."
+            _(
+                "chinesecalendar %(version)s: years %(first)s–%(last)s; days created "
+                "%(created)d, updated %(updated)d, unchanged %(unchanged)d, deleted "
+                "%(deleted)d, kept (entered by hand) %(kept)d; years added %(years)d."
+            )
+            % {
+                "version": result.package_version,
+                "first": result.years[0],
+                "last": result.years[-1],
+                "created": result.days_created,
+                "updated": result.days_updated,
+                "unchanged": result.days_unchanged,
+                "deleted": result.days_deleted,
+                "kept": result.manual_kept,
+                "years": result.years_created,
+            }
         )
 
     def _show(self, options: dict[str, Any]) -> None:
@@ -77,11 +90,18 @@ class Command(BaseCommand):
             }
             self.stdout.write(json.dumps(payload, ensure_ascii=False))
             return
-        status = f"known ({known.source})" if known else "UNKNOWN: Monday–Friday fallback"
-        self.stdout.write(f"{year}: {status}, {len(rows)} exception(s)")
+        status = (
+            _("known (%(source)s)") % {"source": known.source}
+            if known
+            else _("UNKNOWN: Monday–Friday fallback")
+        )
+        self.stdout.write(
+            _("%(year)s: %(status)s, %(n)d exception(s)")
+            % {"year": year, "status": status, "n": len(rows)}
+        )
         for row in rows:
-            kind = "work" if row.is_working_day else "off "
+            kind = _("working day") if row.is_working_day else _("day off")
             self.stdout.write(
-                f"  {row.date.isoformat()} {row.date.strftime('%a')} {kind} {row.name} "
+                f"  {row.date.isoformat()} {WEEKDAYS[row.date.weekday()]} {kind} {row.name} "
                 f"[{row.source}]"
             )
