@@ -23,6 +23,7 @@ from gridgov.areas.models import CODE_LENGTH, Area, AreaLevel
 from gridgov.areas.selectors import area_locate
 from gridgov.campaigns.models import AssignmentSlip, Campaign
 from gridgov.catalog.models import TaskType
+from gridgov.core.calendar import deadline_set_by_hand_check
 from gridgov.core.errors import GridgovError, PermissionDenied, ValidationFailed
 from gridgov.core.validators import year_check
 from gridgov.people.choices import Role
@@ -218,8 +219,8 @@ def campaign_issue(
     address fill in the slip's) or
     ``lon``/``lat`` (WGS84; the grid containing the point receives it), plus an optional
     ``address``. Slips are numbered 1… in the order given. ``deadline``: aware, after
-    ``now``, in the years 1970–9998 (the manager page also keeps it within
-    ``core.calendar.DEADLINE_HORIZON_DAYS``), the deadline of every slip's task.
+    ``now`` and within ``core.calendar.DEADLINE_HORIZON_DAYS`` (366) days of it
+    (``core.calendar.deadline_set_by_hand_check``), the deadline of every slip's task.
     ``month``: the month of the "三个一" cycle (a date or ``"YYYY-MM"``, years 1970–9998),
     or ``None`` for a batch outside the cycle. ``actor``: the command centre, or a
     community admin over every slip's grid (``None`` = system).
@@ -244,11 +245,7 @@ def campaign_issue(
         )
     if timezone.is_naive(deadline):
         raise ValidationFailed(_("The deadline must carry a time zone."))
-    if deadline <= now:
-        raise ValidationFailed(
-            _("The deadline %(deadline)s is not after now.") % {"deadline": deadline.isoformat()}
-        )
-    year_check(deadline, name="deadline")
+    deadline_set_by_hand_check(deadline, now=now)
     first_day = campaign_month(month)
     slips = list(slips)
     if not slips:

@@ -33,6 +33,7 @@ from gridgov.areas.models import CODE_LENGTH, Area, AreaLevel
 from gridgov.areas.selectors import area_list_valid, area_valid_q
 from gridgov.catalog.choices import Priority, TargetKind
 from gridgov.catalog.models import TaskType
+from gridgov.core.calendar import deadline_set_by_hand_check
 from gridgov.core.errors import PermissionDenied, ValidationFailed
 from gridgov.people.choices import Role
 from gridgov.people.models import Household
@@ -240,7 +241,8 @@ def directive_issue(
 
     ``actor``: a command-centre user over every area, or a community admin inside their
     community (``None`` = the system). ``areas``: districts, streets, communities (→ every
-    grid valid in them today) or grids. ``deadline``: aware datetime after ``now``; each
+    grid valid in them today) or grids. ``deadline``: aware datetime after ``now`` and within
+    366 days of it (``core.calendar.deadline_set_by_hand_check``); each
     task gets it as its deadline. ``priority``: a ``catalog.choices.Priority`` value
     (default normal). ``indicator``: a key of ``INDICATORS`` (e.g. ``"patrol_coverage"``)
     with ``indicator_target`` a percentage in 0–100, tracked from ``period_start`` to
@@ -266,10 +268,7 @@ def directive_issue(
         raise ValidationFailed(_("Choose at least one area."))
     if timezone.is_naive(deadline):
         raise ValidationFailed(_("The deadline must carry a time zone."))
-    if deadline <= now:
-        raise ValidationFailed(
-            _("The deadline %(deadline)s is not after now.") % {"deadline": deadline.isoformat()}
-        )
+    deadline_set_by_hand_check(deadline, now=now)
     priority = priority or Priority.NORMAL
     if priority not in Priority.values:
         raise ValidationFailed(_("Unknown priority %(priority)r.") % {"priority": priority})

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from gridgov.api.tests.helpers import bearer_client, envelope, ok
 from gridgov.campaigns.tests.conftest import PNG_1PX
@@ -17,6 +19,13 @@ from gridgov.tasks.tests.factories import TaskStreet
 @pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path
+
+
+#: A month ahead at 17:30 local time (a typed deadline lies within a year), and its month.
+DEADLINE = (timezone.localtime() + dt.timedelta(days=30)).replace(
+    hour=17, minute=30, second=0, microsecond=0
+)
+MONTH = DEADLINE.strftime("%Y-%m")
 
 
 def png(name: str = "p.png") -> SimpleUploadedFile:
@@ -31,8 +40,8 @@ def issue(street: TaskStreet, user: str = "zhou", **overrides: Any) -> Any:
     form = {
         "title": "六月环境整治",
         "task_type": street.types["patrol"].code,
-        "deadline": "2099-06-30T17:30:00+08:00",
-        "month": "2099-06",
+        "deadline": DEADLINE.isoformat(),
+        "month": MONTH,
         "slips": json.dumps(slips, ensure_ascii=False),
         "photos": [png("a.png"), png("b.png")],
         **overrides,
@@ -43,7 +52,7 @@ def issue(street: TaskStreet, user: str = "zhou", **overrides: Any) -> Any:
 def test_the_loop_of_one_slip(street: TaskStreet) -> None:
     campaign = ok(issue(street), 201)
     assert campaign["progress"]["slips"] == 2
-    assert campaign["month"] == "2099-06-01"
+    assert campaign["month"] == f"{MONTH}-01"
     chen = bearer_client(street["chen"])
     slips = ok(chen.get(f"/api/v1/campaigns/{campaign['id']}/slips"))
     [mine] = slips["items"]  # chen's grid g11 holds the second slip only
@@ -70,7 +79,7 @@ def test_the_loop_of_one_slip(street: TaskStreet) -> None:
     detail = ok(bearer_client(street["zhou"]).get(f"/api/v1/campaigns/{campaign['id']}"))
     assert detail["progress"]["closed"] == 1
     assert detail["progress"]["completion_rate"] == "50.00"
-    ranking = ok(wu.get("/api/v1/campaigns/ranking?month=2099-06&level=grid"))
+    ranking = ok(wu.get(f"/api/v1/campaigns/ranking?month={MONTH}&level=grid"))
     assert ranking[0]["code"] == street["g11"].code
     assert ranking[0]["rank"] == 1
 

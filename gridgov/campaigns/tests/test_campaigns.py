@@ -181,7 +181,8 @@ def test_a_grid_worker_cannot_issue_and_a_community_admin_only_inside(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"deadline": NOW}, "not after now"),
+        ({"deadline": NOW}, "not in the future"),
+        ({"deadline": NOW + dt.timedelta(days=400)}, "more than 366 days ahead"),
         ({"month": "June"}, "not a month"),
         ({"title": ""}, "needs a title"),
         ({"title": "长" * 191}, "at most 190 characters"),

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 
 from gridgov.api.tests.helpers import bearer_client, envelope, ok
 from gridgov.tasks.tests.factories import TaskStreet
 
-DEADLINE = "2099-06-30T17:30:00+08:00"
+#: A deadline a month ahead at 17:30 local time (a typed deadline lies within a year:
+#: ``core.calendar.deadline_set_by_hand_check``).
+DEADLINE = (
+    (timezone.localtime() + dt.timedelta(days=30))
+    .replace(hour=17, minute=30, second=0, microsecond=0)
+    .isoformat()
+)
 
 
 def issue(client: Client, street: TaskStreet, **overrides: Any) -> Any:

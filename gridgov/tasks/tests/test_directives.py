@@ -139,7 +139,8 @@ def test_a_command_centre_cannot_issue_outside_its_street(street: TaskStreet) ->
     ("kwargs", "message"),
     [
         ({"areas_key": "m11"}, "not to"),
-        ({"deadline": NOW - dt.timedelta(hours=1)}, "not after now"),
+        ({"deadline": NOW - dt.timedelta(hours=1)}, "not in the future"),
+        ({"deadline": NOW + dt.timedelta(days=400)}, "more than 366 days ahead"),
         ({"title": "  "}, "needs a title"),
         ({"title": "长" * 201}, "at most 200 characters"),
         ({"instruction": ""}, "needs an instruction"),
