@@ -288,6 +288,7 @@ def simulate(
     url: str | None = None,
     prefix: str | None = None,
     direct: bool = False,
+    follow_hours: float = 0.0,
     progress: Callable[[int], object] | None = None,
 ) -> SimulationReport:
     """Simulate ``households`` kits for ``hours`` hours ending now, publishing at QoS 1 to
@@ -298,12 +299,25 @@ def simulate(
     ``direct``: hand the same messages to ``readings_ingest`` in this process (channel
     ``direct``, batches of 500) instead of a broker — for the demo, which runs without
     services; ``url``, ``prefix`` and ``speed`` pacing still apply to the timing only.
+    ``follow_hours``: after the hours before now, go on in real time for this many hours
+    (``math.inf``: until stopped) — the same kits, their routines only, each message sent
+    once its time has come; a device silenced by the ``silent`` anomaly stays silent (its
+    one offline alarm stays open), every other device keeps reporting, so none goes
+    offline. The demo runs it beside the web server (``gridgov demo-serve``).
     Output: a ``SimulationReport`` (``readings_sent``, ``anomalies_injected`` and each
     anomaly's household, device serial and the rule it must raise). Raises
     ``ValidationFailed`` (too few households, bad numbers).
     """
-    if households < 1 or hours <= 0 or speed < 0 or not math.isfinite(hours):
-        raise ValidationFailed(_("--households must be ≥ 1, --hours > 0 and --speed ≥ 0."))
+    if (
+        households < 1
+        or hours <= 0
+        or speed < 0
+        or not math.isfinite(hours)
+        or not follow_hours >= 0
+    ):
+        raise ValidationFailed(
+            _("--households must be ≥ 1, --hours > 0, --speed ≥ 0 and --follow ≥ 0.")
+        )
     rng = random.Random(seed)  # noqa: S311 - a simulation, not a secret
     now = timezone.now().replace(microsecond=0)
     start = now - dt.timedelta(hours=hours)
@@ -331,21 +345,70 @@ def simulate(
     report.anomalies_injected = len(report.anomalies)
     root = (prefix or settings.GRIDGOV_IOT_TOPIC_PREFIX).rstrip("/")
     tokens = {d.serial: h.tokens[k] for h in homes for k, d in h.devices.items()}
+    send = _Sender(sink, root, tokens, report, progress)
     wall_start = time.monotonic()
     try:
-        for n, (at, serial, channel, body) in enumerate(_messages(homes, start, now, rng)):
+        for at, serial, channel, body in _messages(homes, start, now, rng):
             if speed > 0:
                 due = (at - start).total_seconds() / speed
                 wait = due - (time.monotonic() - wall_start)
                 if wait > 0:
                     time.sleep(wait)
-            message = {"id": f"{int(at.timestamp())}", "ts": at.isoformat(),
-                       "token": tokens[serial], **body}  # fmt: skip
-            sink.send(f"{root}/devices/{serial}/{channel}", serial, json.dumps(message))
-            report.readings_sent = n + 1
-            if progress and report.readings_sent % 1000 == 0:
-                progress(1000)
+            send(at, serial, channel, body)
         sink.flush()
+        if follow_hours > 0:
+            _follow(homes, start=now, hours=follow_hours, rng=rng, send=send)
     finally:
         sink.close()
     return report
+
+
+@dataclass
+class _Sender:
+    """Send one simulated message: its id and time, the device's token, counted."""
+
+    sink: _Sink
+    root: str
+    tokens: dict[str, str]
+    report: SimulationReport
+    progress: Callable[[int], object] | None
+
+    def __call__(self, at: dt.datetime, serial: str, channel: str, body: dict[str, Any]) -> None:
+        message = {"id": f"{int(at.timestamp())}", "ts": at.isoformat(),
+                   "token": self.tokens[serial], **body}  # fmt: skip
+        self.sink.send(f"{self.root}/devices/{serial}/{channel}", serial, json.dumps(message))
+        self.report.readings_sent += 1
+        if self.progress and self.report.readings_sent % 1000 == 0:
+            self.progress(1000)
+
+
+def _follow(
+    homes: list[_Home],
+    *,
+    start: dt.datetime,
+    hours: float,
+    rng: random.Random,
+    send: _Sender,
+) -> None:
+    """Go on from ``start`` for ``hours`` hours in real time: the routines of ``homes``
+    an hour at a time, each message sent (and the sink flushed) once its time has come —
+    the ingestion refuses times in the future. The ``silent`` anomaly's device stays
+    silent; the other anomalies are not repeated."""
+    muted = {h.devices[DeviceKind.SOS_BUTTON].serial for h in homes if h.anomaly == "silent"}
+    for home in homes:
+        home.anomaly = None
+    end = start + dt.timedelta(hours=hours) if math.isfinite(hours) else None
+    chunk = start
+    while end is None or chunk < end:
+        chunk_end = chunk + dt.timedelta(hours=1)
+        if end is not None:
+            chunk_end = min(chunk_end, end)
+        for at, serial, channel, body in _messages(homes, chunk, chunk_end, rng):
+            if at <= start or serial in muted:
+                continue  # ``start`` was the last moment of the hours before now
+            wait = (at - timezone.now()).total_seconds()
+            if wait > 0:
+                send.sink.flush()
+                time.sleep(wait)
+            send(at, serial, channel, body)
+        chunk = chunk_end

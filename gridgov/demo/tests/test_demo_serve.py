@@ -57,7 +57,11 @@ def test_the_worker_stops_when_the_server_stops(monkeypatch: Any) -> None:
     call_command("demo_serve", "127.0.0.1:8765", stdout=out)
 
     assert started[0].argv[-1] == "worker"
-    assert started[0].stopped
+    # The kits make demo simulated go on reporting in real time (none goes offline).
+    kits = started[1].argv
+    assert kits[kits.index("iot-simulate") :][:3] == ["iot-simulate", "--households", "12"]
+    assert {"--direct", "--follow"} <= set(kits)
+    assert all(child.stopped for child in started)
     assert served[0][-2:] == ["127.0.0.1:8765", "--noreload"]
     text = out.getvalue()
     assert "http://127.0.0.1:8765/" in text
@@ -85,6 +89,19 @@ def test_sigterm_stops_the_server_and_the_worker(monkeypatch: Any) -> None:
     before = signal.getsignal(signal.SIGTERM)
     out = StringIO()
     call_command("demo_serve", "127.0.0.1:8765", stdout=out)
-    assert started[0].stopped
+    assert [child.stopped for child in started] == [True, True]
     assert "演示已停止" in out.getvalue()  # (the default language)
     assert signal.getsignal(signal.SIGTERM) == before  # restored
+
+
+def test_the_kits_can_be_left_out(monkeypatch: Any) -> None:
+    started: list[_FakeWorker] = []
+
+    def popen(argv: list[str], **_kwargs: Any) -> _FakeWorker:
+        started.append(_FakeWorker(argv))
+        return started[-1]
+
+    monkeypatch.setattr("subprocess.Popen", popen)
+    monkeypatch.setattr("subprocess.run", lambda argv, **_kw: None)
+    call_command("demo_serve", "--no-kits", stdout=StringIO())
+    assert [child.argv[-1] for child in started] == ["worker"]

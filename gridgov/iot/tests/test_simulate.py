@@ -85,3 +85,40 @@ def test_direct_mode_ingests_without_a_broker_with_the_same_alarms() -> None:
     alarm_check_run(now=dt.datetime.fromisoformat(summary["simulated_until"]))
     raised = sorted(Alarm.objects.values_list("device__serial", "rule"))
     assert raised == sorted((a["serial"], a["rule"]) for a in summary["anomalies"])
+
+
+@pytest.mark.django_db
+def test_following_in_real_time_keeps_every_kit_online_but_the_silenced_one(
+    monkeypatch: Any,
+) -> None:
+    import time_machine
+
+    from gridgov.iot import simulate as simulator
+    from gridgov.iot.choices import RuleCode
+    from gridgov.iot.models import Reading
+
+    street = make_task_street()
+    for _ in range(9):
+        HouseholdFactory(area=street.tree["m11"])
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        # Sleeping moves the clock instead of the test waiting.
+        monkeypatch.setattr(
+            simulator.time, "sleep", lambda s: traveller.shift(dt.timedelta(seconds=s))
+        )
+        report = simulator.simulate(households=10, hours=26, seed=7, direct=True, follow_hours=3.0)
+        now = simulator.timezone.now()
+        assert now >= start + dt.timedelta(hours=2, minutes=55)
+        alarm_check_run(now=now)
+
+    silenced = next(a["serial"] for a in report.anomalies if a["anomaly"] == "silent")
+    # Three hours on: the other 49 devices reported within their offline time, the
+    # silenced SOS button did not; nothing was sent from the future.
+    offline = Alarm.objects.filter(rule=RuleCode.OFFLINE)
+    assert list(offline.values_list("device__serial", flat=True)) == [silenced]
+    assert not Reading.objects.filter(measured_at__gt=now).exists()
+    latest = Reading.objects.filter(device__serial=silenced).order_by("-measured_at").first()
+    assert latest is None or latest.measured_at <= start
+    # The anomalies are not repeated: still one alarm per injected anomaly.
+    raised = sorted(Alarm.objects.values_list("device__serial", "rule"))
+    assert raised == sorted((a["serial"], a["rule"]) for a in report.anomalies)

@@ -2,8 +2,10 @@
 server together; stopping the server (Ctrl-C) stops the worker too.
 
 ``make demo`` ends with it. The worker (``gridgov worker``: the daily routine generation,
-the SLA sweep every minute, the notification outbox) runs as a child process; the web
-server (``runserver``) in the foreground.
+the SLA sweep every minute, the notification outbox) and the digital-family kits
+(``gridgov iot-simulate --direct --follow``: the households ``make demo`` simulated keep
+reporting in real time, so their kits do not all go offline ten minutes in) run as child
+processes; the web server (``runserver``) in the foreground.
 """
 
 from __future__ import annotations
@@ -21,10 +23,25 @@ from gridgov.people.choices import Role
 
 #: How long the worker gets to stop after the server stops, in seconds.
 STOP_TIMEOUT_S = 10
+#: The households whose kits report while the demo runs: those ``make demo`` simulates
+#: (``iot-simulate --households 12``, the Makefile), the first elderly households.
+KIT_HOUSEHOLDS = 12
 
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """Terminate ``child`` and wait for it (killed after ``STOP_TIMEOUT_S``)."""
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 class Command(BaseCommand):
@@ -37,6 +54,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help=_("serve without the background worker")
         )
+        parser.add_argument(
+            "--no-kits", action="store_true",
+            help=_("serve without the digital-family kits reporting in real time"),
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         addrport = options["addrport"]
@@ -46,20 +67,26 @@ class Command(BaseCommand):
         # SIGTERM (kill, a service manager) stops the demo like Ctrl-C: subprocess.run kills
         # the server on the interrupt and the worker is stopped below — no orphans.
         previous = signal.signal(signal.SIGTERM, _interrupt)
-        worker = None if options["no_worker"] else subprocess.Popen([*gridgov, "worker"])  # noqa: S603
+        kits = [
+            *gridgov, "iot-simulate", "--households", str(KIT_HOUSEHOLDS), "--hours", "0.25",
+            "--anomalies", "0", "--direct", "--follow",
+        ]  # fmt: skip
+        children = [
+            subprocess.Popen(command)  # noqa: S603
+            for command, wanted in (
+                ([*gridgov, "worker"], not options["no_worker"]),
+                (kits, not options["no_kits"]),
+            )
+            if wanted
+        ]
         try:
             subprocess.run([*gridgov, "runserver", addrport, "--noreload"], check=False)  # noqa: S603
         except KeyboardInterrupt:
             pass
         finally:
             signal.signal(signal.SIGTERM, previous)
-            if worker is not None and worker.poll() is None:
-                worker.terminate()
-                try:
-                    worker.wait(timeout=STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait()
+            for child in children:
+                _stop(child)
             self.stdout.write(_("The demo has stopped (server and worker)."))
 
     def _print_logins(self, host_port: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
@@ -41,6 +42,13 @@ class Command(BaseCommand):
             "--direct", action="store_true",
             help=_("Ingest in this process instead of publishing (no broker; for the demo)."),
         )  # fmt: skip
+        parser.add_argument(
+            "--follow", type=float, nargs="?", const=math.inf, default=0.0, metavar="HOURS",
+            help=_(
+                "Then go on in real time, routines only, for HOURS (no value: until "
+                "stopped), so that no kit goes offline (the demo does this)."
+            ),
+        )  # fmt: skip
         parser.add_argument("--json", action="store_true", help=_("Print the summary as JSON."))
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -54,6 +62,7 @@ class Command(BaseCommand):
                 anomalies=options["anomalies"],
                 url=options["url"],
                 direct=options["direct"],
+                follow_hours=options["follow"],
                 progress=bar.update,
             )
         except GridgovError as exc:
