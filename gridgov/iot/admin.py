@@ -1,5 +1,6 @@
 """Admin of the digital family: devices and alarms follow the user's areas (through the
-household); rule settings are street-wide reference data; the ingestion log is read-only."""
+household); rule settings are street-wide reference data (a household's overrides only
+inside the user's areas); the ingestion log is read-only."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import secrets
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -102,7 +103,15 @@ class AlarmRuleAdmin(HouseholdChoicesMixin, ReferenceDataAdmin):
     write_roles = ReferenceDataAdmin.change_roles
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AlarmRule]:
-        return super().get_queryset(request).select_related("household")
+        """The defaults (no household) for everyone; a household's overrides only inside
+        the user's areas (another street's households are not listed, nor opened)."""
+        households = scope_queryset(Household.objects.all(), request.user, area_field="area")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(Q(household__isnull=True) | Q(household__in=households))
+            .select_related("household")
+        )
 
 
 class ReadOnlyLogAdmin(ReadOnlyMixin, ReferenceDataAdmin):

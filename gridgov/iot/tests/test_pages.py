@@ -78,6 +78,26 @@ def test_admin_scopes_devices_and_alarms(kit: Kit) -> None:
     assert _login(kit, "root").get(link).status_code == 200
 
 
+def test_a_households_rule_override_is_listed_only_inside_the_users_areas(kit: Kit) -> None:
+    from gridgov.iot.choices import RuleCode, Severity
+    from gridgov.iot.models import AlarmRule
+
+    home = kit.street.households["home"]
+    override = AlarmRule.objects.create(
+        rule=RuleCode.WATER_LOW_USE, household=home, threshold=8, window_hours=24,
+        severity=Severity.MAJOR, note="宁波口径",
+    )  # fmt: skip
+    default = AlarmRule.objects.get(rule=RuleCode.WATER_HIGH_USE, household=None)
+    change = "/admin/iot/alarmrule/{}/change/"
+    mine = _login(kit, "chen").get("/admin/iot/alarmrule/").content.decode()
+    assert change.format(override.pk) in mine
+    assert change.format(default.pk) in mine
+    theirs = _login(kit, "zhao").get("/admin/iot/alarmrule/").content.decode()  # community c2
+    assert change.format(override.pk) not in theirs
+    assert change.format(default.pk) in theirs
+    assert _login(kit, "zhao").get(change.format(override.pk)).status_code in (302, 404)
+
+
 def test_the_board_puts_critical_active_alarms_first(kit: Kit) -> None:
     from gridgov.iot.selectors import alarm_list_visible_to
 
