@@ -29,7 +29,9 @@ from gridgov.iot.mqtt import publisher_connect
 from gridgov.iot.tests.broker import Broker
 
 GRIDGOV = str(Path(sys.executable).with_name("gridgov"))
-MESSAGES = 3000
+#: Enough that the kill (once 300 rows are in) lands mid-stream even when the consumer
+#: runs at 10,000+ readings/s and the test polls every 50 ms under load.
+MESSAGES = 12_000
 
 
 class Database:
