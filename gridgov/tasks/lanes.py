@@ -8,8 +8,9 @@ the same time keeps a second one busy. ``Lanes(count)`` gives a job ``count`` la
 - lane 0 is the caller: its jobs run at once, in the calling thread, on its connection;
 - lanes 1 … count − 1 are a thread each, with a connection of its own, running the jobs
   given to that lane one after another in the order given (a job may rely on the lane's
-  earlier jobs having committed). At most ``DEPTH`` jobs wait per lane; ``submit`` blocks
-  beyond that, so a fast producer does not pile batches up in memory.
+  earlier jobs having committed). A thread lane holds at most ``DEPTH`` unfinished jobs
+  (the one running included); ``submit`` waits beyond that, so a fast producer does not
+  pile batches up in memory.
 
 Leaving the ``with`` block waits for every job, closes the lanes' connections and raises
 the first error a job raised (later jobs of a failed lane are cancelled). Each job must
@@ -38,7 +39,7 @@ __all__ = ["DEPTH", "Lanes", "lanes_usable"]
 
 R = TypeVar("R")
 
-#: Jobs waiting per thread lane before ``submit`` blocks.
+#: Unfinished jobs (running or waiting) per thread lane before ``submit`` waits.
 DEPTH = 2
 
 
@@ -51,7 +52,8 @@ def lanes_usable(requested: int) -> int:
 
 
 class Lanes:
-    """``count`` lanes of database jobs; use as a context manager (module docstring)."""
+    """``count`` lanes of database jobs; use as a context manager (module docstring).
+    Raises ``ValueError`` for a ``count`` below 1."""
 
     def __init__(self, count: int) -> None:
         if count < 1:
