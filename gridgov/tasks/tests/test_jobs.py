@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from django.core.management import call_command
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
+from huey.signals import SIGNAL_COMPLETE, SIGNAL_ERROR
 
 from gridgov.notifications.choices import OutboxStatus
 from gridgov.notifications.models import OutboxMessage
@@ -145,17 +147,25 @@ def test_a_consumer_thread_on_redis_runs_the_sweep() -> None:
     huey = RedisHuey(f"gridgov-test-{uuid.uuid4().hex[:8]}", url=REDIS_TEST_URL, utc=True)
     jobs = jobs_register(huey)
     consumer = huey.create_consumer(workers=1, periodic=False, initial_delay=0.05, max_delay=0.2)
+    # Read the task only once the job has finished: polling while the worker thread writes
+    # makes SQLite's shared in-memory test database answer "table is locked".
+    finished = threading.Event()
+    outcome: list[str] = []
+
+    @huey.signal(SIGNAL_COMPLETE, SIGNAL_ERROR)
+    def _finished(signal: str, job: Any, *args: Any) -> None:
+        outcome.append(signal)
+        finished.set()
+
     consumer.start()  # the worker thread, with its own database connection
     try:
         jobs["sweep"]()
-        for _ in range(200):
-            task.refresh_from_db()
-            if task.escalation_level == 3:
-                break
-            consumer.stop_flag.wait(0.05)
+        assert finished.wait(timeout=60), "the consumer did not run the sweep"
     finally:
         consumer.stop(graceful=True)
         huey.flush()
+    assert outcome == [SIGNAL_COMPLETE]
+    task.refresh_from_db()
     assert task.is_overdue is True
     assert task.escalation_level == 3
 
