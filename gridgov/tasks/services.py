@@ -67,6 +67,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DISPATCHER_ROLES",
+    "EXTENSION_STATES",
     "VERIFIER_ROLES",
     "task_accept",
     "task_cancel",
@@ -82,6 +83,7 @@ __all__ = [
     "task_reject",
     "task_resume",
     "task_send_back",
+    "task_started",
     "task_submit_feedback",
     "task_suspend",
     "task_transfer",
@@ -94,6 +96,11 @@ DISPATCHER_ROLES: frozenset[str] = frozenset(
 )
 #: Roles that verify handled tasks (核查); never the assignee themself.
 VERIFIER_ROLES: frozenset[str] = DISPATCHER_ROLES
+#: States in which the handler still works on a task, so an extension may be asked for
+#: (not once it is handed in: handled, nor before dispatch or after a send-back).
+EXTENSION_STATES: frozenset[str] = frozenset(
+    {TaskState.DISPATCHED, TaskState.ACCEPTED, TaskState.RETURNED}
+)
 #: Sources whose tasks start dispatched (no report to register first).
 DISPATCHED_SOURCES = frozenset(
     {TaskSource.ROUTINE, TaskSource.DIRECTIVE, TaskSource.CAMPAIGN, TaskSource.ALARM}
@@ -134,6 +141,37 @@ def _state_conflict(task: Task, wanted: str) -> Conflict:
         code="state_conflict",
         details={"task": task.pk, "state": task.state},
     )
+
+
+def task_started(task: Task, *, now: dt.datetime) -> bool:
+    """Whether ``task``'s work may begin at ``now`` (aware): ``dispatched_at`` is unset or
+    not after ``now``. Routine tasks are generated ahead with ``dispatched_at`` at their
+    occurrence (docs/tasks.md, "Routine generation"); before it they are not to be taken."""
+    return task.dispatched_at is None or task.dispatched_at <= now
+
+
+def _not_started(task: Task, wanted: str) -> Conflict:
+    start = timezone.localtime(task.dispatched_at)
+    return Conflict(
+        _("Task %(number)s starts at %(start)s; it can be %(wanted)s from then on.")
+        % {"number": task.number, "start": start.strftime("%Y-%m-%d %H:%M"), "wanted": wanted},
+        code="not_started",
+        details={"task": task.pk, "starts_at": _iso(start)},
+    )
+
+
+def _started_check(
+    authorize: Callable[[Task], None], *, now: dt.datetime, wanted: str
+) -> Callable[[Task], None]:
+    """``authorize``, then ``Conflict(code="not_started")`` for a task whose
+    ``dispatched_at`` is after ``now`` (``task_started``)."""
+
+    def check(task: Task) -> None:
+        authorize(task)
+        if not task_started(task, now=now):
+            raise _not_started(task, wanted)
+
+    return check
 
 
 def _lost_race(task: Task) -> Conflict:
@@ -1050,7 +1088,9 @@ def task_accept(
 
     Actor: the assignee, or — for a task in a department's queue — a handler of that
     department, who becomes the assignee. ``lon``/``lat``: the actor's WGS84 location
-    (optional). Raises ``PermissionDenied``, ``Conflict`` (e.g. accepted by someone else).
+    (optional). Raises ``PermissionDenied``, ``Conflict`` (``state_conflict``: e.g.
+    accepted by someone else; ``not_started``: ``dispatched_at`` — a routine task's
+    occurrence, generated ahead — is after ``now``, the message says from when).
     """
     now = _now(now)
     _check_location(lon, lat)
@@ -1067,7 +1107,7 @@ def task_accept(
         action=TaskAction.ACCEPT,
         transition="accept",
         wanted=_("accepted"),
-        authorize=_handlers(actor, _("accept")),
+        authorize=_started_check(_handlers(actor, _("accept")), now=now, wanted=_("accepted")),
         apply=apply,
         note=note,
         lon=lon,
@@ -1091,7 +1131,9 @@ def task_send_back(
     flagged ``needs_attention`` until it is dispatched again. ``reason`` is required.
     Actor: the assignee or a handler of the task's department. Notifies the dispatcher
     (the last actor who dispatched or transferred it, else the area's grid leaders).
-    Raises ``ValidationFailed``, ``PermissionDenied``, ``Conflict``.
+    Allowed before the task's ``dispatched_at`` too: saying "not mine" starts no work, and
+    early gives the dispatcher time. Raises ``ValidationFailed``, ``PermissionDenied``,
+    ``Conflict``.
     """
     now = _now(now)
     reason = _required_text(reason, _("reason"))
@@ -1181,7 +1223,8 @@ def task_submit_feedback(
     Stores the photos as ``TaskAttachment`` rows of the event (named by event and index,
     never by the uploaded name); the event's ``data`` holds the normalised answers and the
     distance in metres. Actor: the assignee. Raises ``ValidationFailed``,
-    ``PermissionDenied``, ``Conflict``.
+    ``PermissionDenied``, ``Conflict`` (``state_conflict``; ``not_started`` for a task whose
+    ``dispatched_at`` is after ``now``, one accepted early before ``task_accept`` refused).
     """
     now = _now(now)
     note = (note or "").strip()
@@ -1196,6 +1239,8 @@ def task_submit_feedback(
 
     def authorize(t: Task) -> None:
         _require_handler_strict(actor, t)
+        if not task_started(t, now=now):
+            raise _not_started(t, _("handled"))
 
     def apply(t: Task) -> dict[str, Any]:
         rule = t.rule
@@ -1615,14 +1660,17 @@ def task_extension_request(
     idempotency_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> Task:
-    """Request an extension (延期申请) of an open task's deadline to ``until``.
+    """Request an extension (延期申请) of the deadline of a task in hand to ``until``.
 
     ``until``: an aware datetime after the current deadline and after now, at most
     ``EXTENSION_MAX_DAYS`` (366) days after the current deadline (after now for a task
     without one) and in the years 1970–9998; ``reason`` required. Sets
     ``extension_status = requested``. Actor: the assignee (or a handler of the task's
     department). Notifies the dispatcher. Raises ``ValidationFailed``,
-    ``PermissionDenied``, ``Conflict`` (not open, or a request already pending).
+    ``PermissionDenied``, ``Conflict``: ``state_conflict`` when the task is not in
+    ``EXTENSION_STATES`` (dispatched, accepted, returned — an extension buys time for work
+    under way, not for a task already handed in) or a request is already pending;
+    ``not_started`` when its ``dispatched_at`` is after ``now``.
     """
     now = _now(now)
     reason = _required_text(reason, _("reason"))
@@ -1636,6 +1684,13 @@ def task_extension_request(
             _("The new deadline %(until)s is in the past.") % {"until": _iso(until)},
             details={"field": "until"},
         )
+
+    def in_hand(t: Task) -> None:
+        _handlers(actor, _("request an extension of"))(t)
+        if t.state not in EXTENSION_STATES:
+            raise _state_conflict(t, _("extended"))
+        if not task_started(t, now=now):
+            raise _not_started(t, _("extended"))
 
     def apply(t: Task) -> dict[str, Any]:
         if t.extension_status == ExtensionStatus.REQUESTED:
@@ -1674,7 +1729,7 @@ def task_extension_request(
         action=TaskAction.EXTENSION_REQUEST,
         transition=None,
         wanted=_("extended"),
-        authorize=_handlers(actor, _("request an extension of")),
+        authorize=in_hand,
         apply=apply,
         after=notify,
         note=reason,

@@ -9,15 +9,21 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.errors import PermissionDenied
 from gridgov.people.choices import Role
 from gridgov.people.selectors import user_memberships
-from gridgov.tasks.choices import OPEN_STATES, TaskState, TrafficLight
+from gridgov.tasks.choices import OPEN_STATES, ExtensionStatus, TaskState, TrafficLight
 from gridgov.tasks.models import Task
 from gridgov.tasks.selectors import task_light_annotate, task_list_visible_to
-from gridgov.tasks.services import _require_handler, _require_handler_strict
+from gridgov.tasks.services import (
+    EXTENSION_STATES,
+    _require_handler,
+    _require_handler_strict,
+    task_started,
+)
 
 #: States in which a task is on its assignee's list of work to do: to accept, to handle,
 #: to rework. (Handled tasks wait for the check; sent-back ones have no assignee.)
@@ -84,12 +90,18 @@ def task_list_todo_for(user: Any, *, now: dt.datetime) -> QuerySet[Task]:
     return qs.order_by(F("deadline").asc(nulls_last=True), "number")
 
 
-def task_actions_for(user: Any, task: Task) -> dict[str, bool]:
-    """Which of the worker's actions ``user`` may take on ``task`` now, as the task
-    engine decides: ``accept``, ``send_back`` (dispatched), ``extension`` (open, none
-    pending) need ``tasks.services._require_handler`` (the assignee, or a handler of the
-    department of an unassigned task); ``feedback`` (accepted or returned) needs
-    ``_require_handler_strict`` (the assignee only). The services check again on POST."""
+def task_actions_for(user: Any, task: Task, *, now: dt.datetime | None = None) -> dict[str, bool]:
+    """Which of the worker's actions ``user`` may take on ``task`` at ``now`` (aware;
+    default the current time), as the task engine decides: ``accept`` (dispatched),
+    ``send_back`` (dispatched), ``extension`` (``services.EXTENSION_STATES``: dispatched,
+    accepted, returned; none pending) need ``tasks.services._require_handler`` (the
+    assignee, or a handler of the department of an unassigned task); ``feedback``
+    (accepted or returned) needs ``_require_handler_strict`` (the assignee only).
+    ``accept``, ``feedback`` and ``extension`` also need the task to have started
+    (``services.task_started``: ``dispatched_at`` not after ``now``); ``not_started`` is
+    true before then, for the page to say when it starts. The services check again on
+    POST."""
+    now = now or timezone.now()
 
     def allowed(check: Any, *args: Any) -> bool:
         try:
@@ -100,11 +112,16 @@ def task_actions_for(user: Any, task: Task) -> dict[str, bool]:
 
     handler = user.is_authenticated and allowed(_require_handler, "")
     assignee = user.is_authenticated and allowed(_require_handler_strict)
+    started = task_started(task, now=now)
     return {
-        "accept": handler and task.state == TaskState.DISPATCHED,
+        "accept": handler and started and task.state == TaskState.DISPATCHED,
         "send_back": handler and task.state == TaskState.DISPATCHED,
-        "feedback": assignee and task.state in (TaskState.ACCEPTED, TaskState.RETURNED),
-        "extension": handler and task.is_open and task.extension_status != "requested",
+        "feedback": assignee and started and task.state in (TaskState.ACCEPTED, TaskState.RETURNED),
+        "extension": handler
+        and started
+        and task.state in EXTENSION_STATES
+        and task.extension_status != ExtensionStatus.REQUESTED,
+        "not_started": not started,
     }
 
 
