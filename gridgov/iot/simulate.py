@@ -303,7 +303,7 @@ def simulate(
     (``math.inf``: until stopped) — the same kits, their routines only, each message sent
     once its time has come; a device silenced by the ``silent`` anomaly stays silent (its
     one offline alarm stays open), every other device keeps reporting, so none goes
-    offline. The demo runs it beside the web server (``gridgov demo-serve``).
+    offline. (``kits_resume`` goes on with kits simulated earlier, as the demo does.)
     Output: a ``SimulationReport`` (``readings_sent``, ``anomalies_injected`` and each
     anomaly's household, device serial and the rule it must raise). Raises
     ``ValidationFailed`` (too few households, bad numbers).
@@ -357,7 +357,10 @@ def simulate(
             send(at, serial, channel, body)
         sink.flush()
         if follow_hours > 0:
-            _follow(homes, start=now, hours=follow_hours, rng=rng, send=send)
+            muted = {
+                h.devices[DeviceKind.SOS_BUTTON].serial for h in homes if h.anomaly == "silent"
+            }
+            _follow(homes, start=now, hours=follow_hours, rng=rng, send=send, muted=muted)
     finally:
         sink.close()
     return report
@@ -389,12 +392,12 @@ def _follow(
     hours: float,
     rng: random.Random,
     send: _Sender,
+    muted: set[str],
 ) -> None:
     """Go on from ``start`` for ``hours`` hours in real time: the routines of ``homes``
     an hour at a time, each message sent (and the sink flushed) once its time has come —
-    the ingestion refuses times in the future. The ``silent`` anomaly's device stays
-    silent; the other anomalies are not repeated."""
-    muted = {h.devices[DeviceKind.SOS_BUTTON].serial for h in homes if h.anomaly == "silent"}
+    the ingestion refuses times in the future. The devices whose serials are ``muted``
+    stay silent; no anomaly is repeated."""
     for home in homes:
         home.anomaly = None
     end = start + dt.timedelta(hours=hours) if math.isfinite(hours) else None
@@ -412,3 +415,75 @@ def _follow(
                 time.sleep(wait)
             send(at, serial, channel, body)
         chunk = chunk_end
+
+
+#: A device that fell silent this long before the newest reading of its own kit stays
+#: silent when the kits are resumed (the ``silent`` anomaly: its offline alarm stays open).
+FELL_SILENT = dt.timedelta(minutes=20)
+
+
+def kits_resume(
+    *,
+    households: int,
+    hours: float = math.inf,
+    seed: int = 2026,
+    url: str | None = None,
+    prefix: str | None = None,
+    direct: bool = False,
+    progress: Callable[[int], object] | None = None,
+) -> SimulationReport:
+    """Go on with the kits of the first ``households`` households (elderly ones first, as
+    ``simulate``) in real time for ``hours`` hours (``math.inf``: until stopped), from
+    where they stopped: no hours before now are replayed, meters continue from their
+    last totals and the alarm rules' state is kept; routines only. A device that fell
+    silent ``FELL_SILENT`` or more before the newest reading of its own kit stays silent,
+    so a scenario's offline alarm stays open, while every other device reports, so none
+    goes offline. The devices' tokens are renewed (the simulator signs its messages).
+    The demo runs it beside the web server (``gridgov demo-serve``). Output: a
+    ``SimulationReport``; raises ``ValidationFailed`` (too few households, bad numbers).
+    """
+    if households < 1 or not hours > 0:
+        raise ValidationFailed(_("--households must be ≥ 1 and --follow > 0."))
+    rng = random.Random(seed)  # noqa: S311 - a simulation, not a secret
+    now = timezone.now().replace(microsecond=0)
+    sink: _Sink = _DirectSink() if direct else _BrokerSink(publisher_connect(url))
+    try:
+        homes = [_resume(h) for h in _households(households)]
+        homes = [h for h in homes if set(h.devices) == set(DeviceKind.values)]
+        muted: set[str] = set()
+        for home in homes:
+            home.scale = rng.uniform(0.7, 1.3)
+            newest = max((d.last_measured_at for d in home.devices.values() if d.last_measured_at),
+                         default=None)  # fmt: skip
+            muted |= {
+                d.serial for d in home.devices.values()
+                if newest and d.last_measured_at and newest - d.last_measured_at >= FELL_SILENT
+            }  # fmt: skip
+        report = SimulationReport(
+            households=len(homes), devices=sum(len(h.devices) for h in homes),
+            started_at=now.isoformat(), simulated_until=now.isoformat(),
+        )  # fmt: skip
+        root = (prefix or settings.GRIDGOV_IOT_TOPIC_PREFIX).rstrip("/")
+        tokens = {d.serial: h.tokens[k] for h in homes for k, d in h.devices.items()}
+        send = _Sender(sink, root, tokens, report, progress)
+        _follow(homes, start=now, hours=hours, rng=rng, send=send, muted=muted)
+        sink.flush()
+    finally:
+        sink.close()
+    return report
+
+
+@transaction.atomic
+def _resume(household: Household) -> _Home:
+    """The household's active devices with renewed tokens and their state kept; the
+    meters' totals continue from their last values."""
+    devices: dict[str, Device] = {}
+    for device in Device.objects.filter(household=household, active=True).order_by("pk"):
+        devices.setdefault(device.kind, device)
+    tokens = {kind: device_token_reset(actor=None, device=d) for kind, d in devices.items()}
+    home = _Home(household, devices, tokens)
+    if meter := devices.get(DeviceKind.WATER_METER):
+        home.water_total = meter.last_total or 0.0
+    if meter := devices.get(DeviceKind.ELECTRICITY_METER):
+        home.energy_wh = meter.last_total or 0.0
+    return home

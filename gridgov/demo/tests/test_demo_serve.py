@@ -60,7 +60,7 @@ def test_the_worker_stops_when_the_server_stops(monkeypatch: Any) -> None:
     # The kits make demo simulated go on reporting in real time (none goes offline).
     kits = started[1].argv
     assert kits[kits.index("iot-simulate") :][:3] == ["iot-simulate", "--households", "12"]
-    assert {"--direct", "--follow"} <= set(kits)
+    assert {"--resume", "--direct", "--follow"} <= set(kits)
     assert all(child.stopped for child in started)
     assert served[0][-2:] == ["127.0.0.1:8765", "--noreload"]
     text = out.getvalue()

@@ -3,8 +3,9 @@ server together; stopping the server (Ctrl-C) stops the worker too.
 
 ``make demo`` ends with it. The worker (``gridgov worker``: the daily routine generation,
 the SLA sweep every minute, the notification outbox) and the digital-family kits
-(``gridgov iot-simulate --direct --follow``: the households ``make demo`` simulated keep
-reporting in real time, so their kits do not all go offline ten minutes in) run as child
+(``gridgov iot-simulate --resume --direct --follow``: the kits ``make demo`` simulated go on
+reporting in real time from where they stopped, so they do not all go offline ten minutes
+in, while the scenario's silenced button stays silent) run as child
 processes; the web server (``runserver``) in the foreground.
 """
 
@@ -68,8 +69,8 @@ class Command(BaseCommand):
         # the server on the interrupt and the worker is stopped below — no orphans.
         previous = signal.signal(signal.SIGTERM, _interrupt)
         kits = [
-            *gridgov, "iot-simulate", "--households", str(KIT_HOUSEHOLDS), "--hours", "0.25",
-            "--anomalies", "0", "--direct", "--follow",
+            *gridgov, "iot-simulate", "--households", str(KIT_HOUSEHOLDS),
+            "--resume", "--direct", "--follow",
         ]  # fmt: skip
         children = [
             subprocess.Popen(command)  # noqa: S603

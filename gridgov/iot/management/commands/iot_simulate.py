@@ -1,4 +1,6 @@
-"""``gridgov iot-simulate --households N --hours H [--speed X] [--seed S] [--direct] [--json]``."""
+"""``gridgov iot-simulate --households N --hours H [--speed X] [--seed S] [--direct]
+[--follow [HOURS]] [--json]`` and ``gridgov iot-simulate --households N --resume [--direct]
+[--follow HOURS]``."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from gridgov.core.errors import GridgovError
-from gridgov.iot.simulate import simulate
+from gridgov.iot.simulate import kits_resume, simulate
 
 
 class Command(BaseCommand):
@@ -26,8 +28,9 @@ class Command(BaseCommand):
             "--households", type=int, required=True, help=_("Households to simulate.")
         )
         parser.add_argument(
-            "--hours", type=float, required=True, help=_("Simulated hours, ending now.")
-        )
+            "--hours", type=float,
+            help=_("Simulated hours, ending now (required unless --resume)."),
+        )  # fmt: skip
         parser.add_argument(
             "--speed", type=float, default=0.0,
             help=_("Simulated seconds per real second (default 0: as fast as possible)."),
@@ -49,22 +52,42 @@ class Command(BaseCommand):
                 "stopped), so that no kit goes offline (the demo does this)."
             ),
         )  # fmt: skip
+        parser.add_argument(
+            "--resume", action="store_true",
+            help=_(
+                "Go on with the kits simulated before, from where they stopped (no hours "
+                "replayed, meters continue, a device that fell silent stays silent); with "
+                "--follow (until stopped by default)."
+            ),
+        )  # fmt: skip
         parser.add_argument("--json", action="store_true", help=_("Print the summary as JSON."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         bar = tqdm(unit="msg", file=sys.stderr, mininterval=1.0, desc="iot-simulate")
+        if not options["resume"] and options["hours"] is None:
+            raise CommandError(_("--hours is required (unless --resume)."))
         try:
-            report = simulate(
-                households=options["households"],
-                hours=options["hours"],
-                speed=options["speed"],
-                seed=options["seed"],
-                anomalies=options["anomalies"],
-                url=options["url"],
-                direct=options["direct"],
-                follow_hours=options["follow"],
-                progress=bar.update,
-            )
+            if options["resume"]:
+                report = kits_resume(
+                    households=options["households"],
+                    hours=options["follow"] or math.inf,
+                    seed=options["seed"],
+                    url=options["url"],
+                    direct=options["direct"],
+                    progress=bar.update,
+                )
+            else:
+                report = simulate(
+                    households=options["households"],
+                    hours=options["hours"],
+                    speed=options["speed"],
+                    seed=options["seed"],
+                    anomalies=options["anomalies"],
+                    url=options["url"],
+                    direct=options["direct"],
+                    follow_hours=options["follow"],
+                    progress=bar.update,
+                )
         except GridgovError as exc:
             raise CommandError(exc.message) from exc
         finally:
