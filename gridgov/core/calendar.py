@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.core.choices import TimeLimitUnit
@@ -589,6 +590,11 @@ def deadline_compute(
 DEADLINE_HORIZON_DAYS = 366
 
 
+def _minutes(moment: dt.datetime) -> str:
+    """``YYYY-MM-DD HH:MM`` of ``moment`` as it is (four-digit years, also year 1)."""
+    return f"{moment.year:04d}-{moment:%m-%d %H:%M}"
+
+
 def deadline_set_by_hand_check(
     deadline: dt.datetime, *, now: dt.datetime, name: str = "deadline"
 ) -> None:
@@ -600,22 +606,24 @@ def deadline_set_by_hand_check(
     (``details={name: deadline}``) otherwise; returns ``None``.
     """
     details = {name: deadline.isoformat()}
+    # For people: the local date and time as they typed it ("2026-12-01 17:30").
+    shown = _minutes(deadline)
     if not year_in_range(deadline):
         raise ValidationFailed(
             _("The deadline %(deadline)s is outside the years %(min)d to %(max)d.")
-            % {"deadline": deadline.isoformat(), "min": YEAR_MIN, "max": YEAR_MAX},
+            % {"deadline": shown, "min": YEAR_MIN, "max": YEAR_MAX},
             details=details,
         )
+    shown = _minutes(timezone.localtime(deadline))
     if deadline <= now:
         raise ValidationFailed(
-            _("The deadline %(deadline)s is not in the future.")
-            % {"deadline": deadline.isoformat()},
+            _("The deadline %(deadline)s is not in the future.") % {"deadline": shown},
             details=details,
         )
     if deadline - now > dt.timedelta(days=DEADLINE_HORIZON_DAYS):
         raise ValidationFailed(
             _("The deadline %(deadline)s is more than %(days)d days ahead; set one within a "
               "year.")
-            % {"deadline": deadline.isoformat(), "days": DEADLINE_HORIZON_DAYS},
+            % {"deadline": shown, "days": DEADLINE_HORIZON_DAYS},
             details=details,
         )  # fmt: skip

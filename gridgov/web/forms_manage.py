@@ -27,6 +27,7 @@ from gridgov.catalog.models import Category, TaskType
 from gridgov.core.calendar import deadline_set_by_hand_check
 from gridgov.core.errors import ValidationFailed
 from gridgov.core.validators import ID_MAX, DateField, year_in_range
+from gridgov.people.names import user_display_name
 from gridgov.people.selectors import area_queryset_visible_to, scope_queryset
 from gridgov.tasks.choices import (
     EVENT_SOURCES,
@@ -349,10 +350,19 @@ class NoteForm(IdempotentForm):
     )
 
 
+class WorkerChoiceField(IdChoiceField):
+    """A choice of people, shown by their names (周指挥) with the user name after it to
+    tell two of the same name apart ("周指挥 (zhou)")."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        name, username = user_display_name(obj), obj.get_username()
+        return username if name == username else f"{name} ({username})"
+
+
 class DispatchForm(IdempotentForm):
     """Dispatch: to the chosen worker, or by the routing rules when none is chosen."""
 
-    assignee: forms.ModelChoiceField[Any] = IdChoiceField(
+    assignee: forms.ModelChoiceField[Any] = WorkerChoiceField(
         label=_("Grid worker"),
         required=False,
         queryset=get_user_model().objects.none(),

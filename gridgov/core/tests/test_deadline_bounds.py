@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import translation
+from django.utils import timezone, translation
 
 from gridgov.core.calendar import DEADLINE_HORIZON_DAYS, deadline_set_by_hand_check
 from gridgov.core.errors import ValidationFailed
@@ -58,3 +58,17 @@ def test_a_deadline_set_by_hand_is_after_now_and_within_the_horizon() -> None:
     far = dt.datetime(9999, 12, 31, 23, 59, tzinfo=CST)
     with translation.override("en"), pytest.raises(ValidationFailed, match="outside the years"):
         deadline_set_by_hand_check(far, now=NOW)
+
+
+def test_a_refused_deadline_is_shown_as_people_write_it() -> None:
+    from zoneinfo import ZoneInfo
+
+    first = dt.datetime(1, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))  # LMT +08:05:43
+    with translation.override("en"), pytest.raises(ValidationFailed) as caught:
+        deadline_set_by_hand_check(first, now=NOW)
+    assert "0001-01-01 00:00" in caught.value.message
+    assert "+08:05" not in caught.value.message
+    with translation.override("en"), pytest.raises(ValidationFailed) as late:
+        deadline_set_by_hand_check(NOW - dt.timedelta(hours=1), now=NOW)
+    shown = timezone.localtime(NOW - dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    assert f"The deadline {shown} is not in the future." == late.value.message

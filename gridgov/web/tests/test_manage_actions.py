@@ -65,8 +65,12 @@ def test_dispatch_to_a_chosen_worker(login: Any, street: TaskStreet) -> None:
     task = make_task(
         area=street["g11"], task_type=street.types["patrol"], state=TaskState.REGISTERED
     )
+    chen2 = street["chen2"]
+    chen2.last_name, chen2.first_name = "陈", "二"
+    chen2.save()
     page = login("lin").get(f"/manage/tasks/{task.number}/").content.decode()
-    assert f'value="{street["chen2"].pk}"' in page
+    # The picker names people as people write them, with the user name to tell apart.
+    assert f'<option value="{chen2.pk}">陈二 (chen2)</option>' in page
     act(login("lin"), task, "dispatch", assignee=street["chen2"].pk)
     task.refresh_from_db()
     assert (task.state, task.assignee) == (TaskState.DISPATCHED, street["chen2"])
