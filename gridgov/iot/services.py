@@ -1026,6 +1026,10 @@ def alarm_acknowledge(
     return found
 
 
+#: The longest outcome reason of an alarm (``Alarm.outcome_reason``), in characters.
+REASON_MAX = 200
+
+
 def _alarm_close(
     alarm: Alarm, *, actor: Any, outcome: str, reason: str, now: dt.datetime, note: str = ""
 ) -> bool:
@@ -1034,7 +1038,7 @@ def _alarm_close(
         cleared_at=now,
         cleared_by=actor,
         outcome=outcome,
-        outcome_reason=reason[:200],
+        outcome_reason=reason,
     )
     if changed:
         alarm.state = AlarmState.CLEARED
@@ -1058,7 +1062,8 @@ def alarm_clear(
     assignee of the alarm's open task, the task gets their feedback too (accepted if it
     was only dispatched; the catalogue form: result and note), so it goes on to
     verification. Raises ``ValidationFailed``, ``NotFound``, ``PermissionDenied``,
-    ``Conflict`` (already cleared).
+    ``Conflict`` (already cleared). ``reason``: at most ``REASON_MAX`` (200) characters,
+    never cut.
     """
     now = _now(now)
     reason = (reason or "").strip()
@@ -1071,6 +1076,11 @@ def alarm_clear(
     if outcome in FALSE_ALARM_OUTCOMES and not reason:
         raise ValidationFailed(
             _("A false alarm needs its reason (e.g. away from home, meter fault)."),
+            details={"field": "reason"},
+        )
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(
+            _("The reason is longer than %(n)d characters.") % {"n": REASON_MAX},
             details={"field": "reason"},
         )
     with transaction.atomic():

@@ -161,6 +161,8 @@ def test_unacknowledged_alarm_becomes_a_task_and_the_life_cycle(kit: Kit) -> Non
         alarm_acknowledge(actor=worker, alarm=alarm)
     with pytest.raises(ValidationFailed):
         alarm_clear(actor=worker, alarm=alarm, outcome=AlarmOutcome.FALSE_ALARM)
+    with pytest.raises(ValidationFailed, match="200"):  # refused whole, never cut
+        alarm_clear(actor=worker, alarm=alarm, outcome=AlarmOutcome.METER_FAULT, reason="长" * 201)
     alarm = alarm_clear(
         actor=worker, alarm=alarm, outcome=AlarmOutcome.METER_FAULT, reason="battery swapped",
         now=later,
