@@ -925,9 +925,11 @@ def alarm_task_create(*, alarm: Alarm, now: dt.datetime | None = None) -> Alarm:
     the same day (at least 2 h). The task (source ``alarm``, key ``alarm:<id>``, type
     0216, rule 021601 critical / 021602 others, priority urgent) starts dispatched, its
     deadline the visit's; overdue tasks escalate to the grid leader and the command
-    centre on the task engine's ladder (``tasks.sweep``). Idempotent.
+    centre on the task engine's ladder (``tasks.sweep``). The task's traffic light turns
+    yellow when the call is due (``yellow_at`` = the phone deadline). Idempotent.
     """
     from gridgov.tasks.choices import TaskSource
+    from gridgov.tasks.models import Task
     from gridgov.tasks.services import task_create
 
     now = _now(now)
@@ -975,6 +977,11 @@ def alarm_task_create(*, alarm: Alarm, now: dt.datetime | None = None) -> Alarm:
         Alarm.objects.filter(pk=alarm.pk).update(
             task=task, phone_due_at=phone_due, visit_due_at=visit_due
         )
+        # The traffic light turns yellow (due) no later than the call is due: a task whose
+        # 5-minute call is late is not "green" for the rest of the visit's time.
+        if task.yellow_at is None or task.yellow_at > phone_due:
+            Task.objects.filter(pk=task.pk).update(yellow_at=phone_due)
+            task.yellow_at = phone_due
         alarm.task = task
         alarm.phone_due_at, alarm.visit_due_at = phone_due, visit_due
         _event(alarm, AlarmAction.TASK, None, now, task.number, task=task.number)

@@ -110,6 +110,17 @@ def test_smoke_is_critical_and_becomes_an_urgent_task_for_the_grid_worker(kit: K
     assert task.task_type.code == "0216"
     assert alarm.phone_due_at - (T0 + Q) == dt.timedelta(minutes=5)
     assert task.deadline == alarm.visit_due_at == T0 + Q + dt.timedelta(minutes=30)
+    # The light is green until the call is due, then yellow (not green for the visit's
+    # whole half hour), red once the visit is late.
+    from gridgov.tasks.selectors import task_traffic_light
+
+    task.refresh_from_db()
+    assert task.yellow_at == alarm.phone_due_at
+    lights = [
+        task_traffic_light(task, now=alarm.phone_due_at + dt.timedelta(minutes=m))
+        for m in (-1, 1, 26)
+    ]
+    assert lights == ["green", "yellow", "red"]
 
 
 def test_sos_every_press_counts_on_the_one_open_alarm(kit: Kit) -> None:
