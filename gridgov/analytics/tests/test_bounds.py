@@ -101,3 +101,5 @@ def test_the_dashboard_and_map_refuse_1969_as_a_form_error(street: TaskStreet, p
     response = login(street, "zhou").get(page, {"start": "1969-12-31", "end": "1970-01-05"})
     assert response.status_code == 200
     assert "between 1970 and 9998" in str(response.context["form"].errors["start"])
+    # The page says the figures shown are the default choices', not the refused ones.
+    assert "for the default choices" in response.content.decode()
