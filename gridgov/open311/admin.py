@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from gridgov.open311.models import ApiKey, Service, ServiceRequest
 from gridgov.open311.services import api_key_create, api_key_revoke
@@ -139,6 +139,6 @@ class ServiceRequestAdmin(SuperuserOnly, admin.ModelAdmin):
     def masked_phone(self, obj: ServiceRequest) -> str:
         return mask_phone(obj.phone)
 
-    @admin.display(description=_("name"))
+    @admin.display(description=pgettext_lazy("person", "name"))
     def masked_name(self, obj: ServiceRequest) -> str:
         return mask_name(f"{obj.last_name}{obj.first_name}")

@@ -80,9 +80,49 @@ def test_every_compiled_catalogue_matches_its_source() -> None:
     for path in _po_files():
         mo_path = path.with_suffix(".mo")
         assert mo_path.exists(), f"{mo_path} missing: run `make messages`"
-        source = {e.msgid: e.msgstr for e in polib.pofile(str(path)) if e.translated()}
-        compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo_path)) if e.msgid}
+        source = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(str(path)) if e.translated()}
+        compiled = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(mo_path)) if e.msgid}
         assert compiled == source, f"{mo_path} is stale: run `make messages`"
+
+
+def test_one_english_string_has_one_chinese_translation_across_catalogues() -> None:
+    """Django merges every app's catalogue into one, the first app in INSTALLED_APPS winning,
+    so a (context, msgid) translated two ways shows the other app's words on some pages."""
+    seen: dict[tuple[str | None, str], dict[str, list[str]]] = {}
+    for path in _po_files():
+        for entry in polib.pofile(str(path)):
+            if entry.msgid and not entry.obsolete and not entry.msgid_plural:
+                by_msgstr = seen.setdefault((entry.msgctxt, entry.msgid), {})
+                by_msgstr.setdefault(entry.msgstr, []).append(str(path.relative_to(ROOT)))
+    conflicts = [
+        f"{key!r}: {translations!r}" for key, translations in seen.items() if len(translations) > 1
+    ]
+    assert not conflicts, "translated differently (add a context if truly different):\n" + (
+        "\n".join(conflicts)
+    )
+
+
+def test_the_page_shows_the_translation_each_catalogue_gives() -> None:
+    """Catches catalogues that win over ours (django.contrib.admin and .auth come first in
+    INSTALLED_APPS): gridgov/locale, read before every app, holds the overrides."""
+    from django.utils import translation
+
+    wrong = []
+    with translation.override("zh-hans"):
+        for path in _po_files():
+            for entry in polib.pofile(str(path)):
+                if not entry.msgid or entry.obsolete or entry.msgid_plural:
+                    continue
+                if entry.msgctxt:
+                    served = translation.pgettext(entry.msgctxt, entry.msgid)
+                else:
+                    served = translation.gettext(entry.msgid)
+                if served != entry.msgstr:
+                    wrong.append(
+                        f"{path.relative_to(ROOT)}: {entry.msgid!r} is {entry.msgstr!r}, "
+                        f"shown as {served!r}"
+                    )
+    assert not wrong, "\n".join(wrong)
 
 
 def test_it_reports_its_own_version() -> None:

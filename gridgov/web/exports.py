@@ -52,7 +52,7 @@ def task_export_header() -> list[str]:
         _("State"),
         _("Traffic light"),
         _("Deadline"),
-        _("Created"),
+        pgettext("column", "Created"),
     ]
 
 

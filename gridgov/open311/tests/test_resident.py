@@ -60,7 +60,7 @@ def form(world: Open311World, **extra: Any) -> dict[str, Any]:
 
 
 def test_home_in_chinese_by_default_and_english(world: Open311World) -> None:
-    assert "报告问题" in Client().get("/resident/").content.decode()
+    assert "上报问题" in Client().get("/resident/").content.decode()
     page = Client().get("/en/resident/").content.decode()
     assert "Report a problem" in page
     assert "Follow my report" in page

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from gridgov.core.errors import GridgovError
 from gridgov.demo.seed import DEMO_PASSWORD, SCALES, seed_demo
@@ -15,15 +15,15 @@ from gridgov.people.choices import Role
 
 #: How the summary names what was created.
 LABELS = {
-    "areas": gettext_lazy("areas"),
-    "task_types": gettext_lazy("task types"),
-    "task_rules": gettext_lazy("task rules"),
-    "users": gettext_lazy("users"),
-    "memberships": gettext_lazy("memberships"),
-    "departments": gettext_lazy("departments"),
-    "households": gettext_lazy("households"),
-    "residents": gettext_lazy("residents"),
-    "places": gettext_lazy("places"),
+    "areas": pgettext_lazy("summary count", "areas"),
+    "task_types": pgettext_lazy("summary count", "task types"),
+    "task_rules": pgettext_lazy("summary count", "task rules"),
+    "users": pgettext_lazy("summary count", "users"),
+    "memberships": pgettext_lazy("summary count", "memberships"),
+    "departments": pgettext_lazy("summary count", "departments"),
+    "households": pgettext_lazy("summary count", "households"),
+    "residents": pgettext_lazy("summary count", "residents"),
+    "places": pgettext_lazy("summary count", "places"),
 }
 
 
