@@ -395,9 +395,10 @@ def _follow(
     muted: set[str],
 ) -> None:
     """Go on from ``start`` for ``hours`` hours in real time: the routines of ``homes``
-    an hour at a time, each message sent (and the sink flushed) once its time has come —
-    the ingestion refuses times in the future. The devices whose serials are ``muted``
-    stay silent; no anomaly is repeated."""
+    an hour at a time from ``start`` itself (the hours before ended just before it; a
+    resumed kit reports at once, before its offline time runs out), each message sent
+    (and the sink flushed) once its time has come — the ingestion refuses times in the
+    future. The devices whose serials are ``muted`` stay silent; no anomaly is repeated."""
     for home in homes:
         home.anomaly = None
     end = start + dt.timedelta(hours=hours) if math.isfinite(hours) else None
@@ -407,8 +408,8 @@ def _follow(
         if end is not None:
             chunk_end = min(chunk_end, end)
         for at, serial, channel, body in _messages(homes, chunk, chunk_end, rng):
-            if at <= start or serial in muted:
-                continue  # ``start`` was the last moment of the hours before now
+            if serial in muted:
+                continue
             wait = (at - timezone.now()).total_seconds()
             if wait > 0:
                 send.sink.flush()

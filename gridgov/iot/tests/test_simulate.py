@@ -156,14 +156,17 @@ def test_resumed_kits_go_on_from_where_they_stopped(monkeypatch: Any) -> None:
     silenced = next(a["serial"] for a in report.anomalies if a["anomaly"] == "silent")
     offline = Alarm.objects.filter(rule=RuleCode.OFFLINE, state__in=("active", "acknowledged"))
     assert list(offline.values_list("device__serial", flat=True)) == [silenced]
-    # Nothing was replayed: no reading between the first run's end and the resume.
+    # Nothing was replayed: no reading between the first run's end and the resume, and
+    # the resumed kits reported at once (before their offline time could run out).
     gap = (start, start + dt.timedelta(minutes=3))
-    assert not Reading.objects.filter(measured_at__gt=gap[0], measured_at__lte=gap[1]).exists()
+    assert not Reading.objects.filter(measured_at__gt=gap[0], measured_at__lt=gap[1]).exists()
+    reported = Reading.objects.filter(measured_at=gap[1]).values("device").distinct()
+    assert reported.count() == 49  # every device but the silenced one
     # Every meter went on from its total (cumulative, never back to zero).
     for serial, total in totals.items():
         first_after = (
             Reading.objects.filter(device__serial=serial, metric="water_total_l",
-                                   measured_at__gt=gap[1])
+                                   measured_at__gte=gap[1])
             .order_by("measured_at").values_list("value", flat=True).first()
         )  # fmt: skip
         assert first_after is not None, serial
